@@ -1,0 +1,3 @@
+from edgekube.cli import main
+
+raise SystemExit(main())
