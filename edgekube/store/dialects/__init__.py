@@ -1,0 +1,1 @@
+"""SQL for each supported database. Only modules in this package speak SQL."""
