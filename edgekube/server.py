@@ -1,0 +1,188 @@
+"""`edgekube server`: assembles the control plane and runs it until SIGTERM or SIGINT.
+
+Start order: data dirs -> database schema (alembic) -> store -> OpenAPI schema (built
+once in a child process) -> defaults (namespaces, service accounts) -> TLS and admin
+token -> HTTPS listener -> admin kubeconfig -> background loops. Long-lived loops are
+plain coroutines started and named here, and cancelled here on the way out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import signal
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+from aiohttp import web
+
+from edgekube.api.app import build_app
+from edgekube.config import ServerSettings
+from edgekube.resources.openapi.documents import OpenAPIDocuments
+from edgekube.resources.openapi.loading import cache_file_name, load_schema
+from edgekube.resources.registry import default_registry
+from edgekube.security.certs import ensure_tls, server_ssl_context
+from edgekube.security.kubeconfig import write_kubeconfig
+from edgekube.security.tokens import TokenAuthenticator, User, ensure_admin_token
+from edgekube.service.bootstrap import ensure_defaults
+from edgekube.service.resources import ResourceService
+from edgekube.store import migrating
+from edgekube.store.compacting import compacting
+from edgekube.store.dialects.base import BaseDialect
+from edgekube.store.dialects.sqlite import SQLiteDialect
+from edgekube.store.store import Store
+
+log = structlog.get_logger(__name__)
+
+ADMIN = User("admin", ("system:masters", "system:authenticated"))
+
+
+class StartupError(RuntimeError):
+    """The server cannot start; the message says why and what to change."""
+
+
+def dialect_for(settings: ServerSettings) -> BaseDialect:
+    endpoint = settings.store.datastore_endpoint
+    if not endpoint:
+        return SQLiteDialect(settings.server_dir / "state.db")
+    if endpoint.startswith("sqlite://"):
+        return SQLiteDialect(Path(endpoint.removeprefix("sqlite://")))
+    raise StartupError(
+        f"datastore endpoint {endpoint!r} is not supported yet: use sqlite://PATH or leave it empty for the default"
+    )
+
+
+def advertised_address(settings: ServerSettings) -> str:
+    if settings.network.advertise_address:
+        return settings.network.advertise_address
+    bind = settings.network.bind_address
+    if bind not in ("0.0.0.0", "::", ""):
+        return bind
+    return "127.0.0.1"
+
+
+def kubeconfig_url(settings: ServerSettings) -> str:
+    """The admin kubeconfig talks to this machine: loopback unless bound elsewhere only."""
+    bind = settings.network.bind_address
+    host = "127.0.0.1" if bind in ("0.0.0.0", "::", "", "127.0.0.1") else bind
+    if ":" in host:
+        host = f"[{host}]"
+    return f"https://{host}:{settings.network.https_listen_port}"
+
+
+def certificate_names(settings: ServerSettings) -> list[str]:
+    names = [socket.gethostname(), *settings.network.tls_san]
+    for addr in (settings.network.advertise_address, settings.network.bind_address):
+        with contextlib.suppress(ValueError):
+            ip = ipaddress.ip_address(addr)
+            if not ip.is_unspecified:
+                names.append(addr)
+    return names
+
+
+@dataclass
+class Running:
+    """What a started server holds; `stop()` undoes `start_server()`."""
+
+    store: Store
+    runner: web.AppRunner
+    tasks: list[asyncio.Task[None]]
+    kubeconfig: Path
+    url: str
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.runner.cleanup()
+        await self.store.close()
+
+
+async def start_server(settings: ServerSettings) -> Running:
+    server_dir = settings.server_dir
+    server_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    dialect = dialect_for(settings)
+    store = Store(
+        dialect,
+        history=settings.store.watch_history,
+        watcher_buffer=settings.store.watcher_buffer,
+    )
+    await asyncio.to_thread(migrating.upgrade, store.engine)
+    await store.open()
+
+    registry = default_registry()
+    schema_path = server_dir / cache_file_name()
+    schema = await asyncio.to_thread(load_schema, schema_path)
+    documents = await asyncio.to_thread(OpenAPIDocuments.load, schema_path, registry)
+    service = ResourceService(store, registry, schema)
+    await ensure_defaults(service, registry)
+
+    tls = await asyncio.to_thread(ensure_tls, server_dir / "tls", sans=certificate_names(settings))
+    token = ensure_admin_token(server_dir / "token", settings.access.token or None)
+    authenticator = TokenAuthenticator({token: ADMIN})
+
+    app = build_app(
+        service=service,
+        registry=registry,
+        documents=documents,
+        authenticator=authenticator,
+        ready=lambda: True,
+        server_address=f"{advertised_address(settings)}:{settings.network.https_listen_port}",
+    )
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=2.0)
+    await runner.setup()
+    site = web.TCPSite(
+        runner,
+        settings.network.bind_address,
+        settings.network.https_listen_port,
+        ssl_context=server_ssl_context(tls),
+        backlog=1024,
+    )
+    try:
+        await site.start()
+    except OSError as err:
+        await runner.cleanup()
+        await store.close()
+        raise StartupError(
+            f"cannot listen on {settings.network.bind_address}:{settings.network.https_listen_port}: {err.strerror}"
+        ) from err
+
+    kubeconfig = Path(settings.access.write_kubeconfig)
+    url = kubeconfig_url(settings)
+    write_kubeconfig(
+        kubeconfig, server_url=url, ca_pem=tls.ca_cert.read_bytes(), token=token,
+        mode=int(settings.access.write_kubeconfig_mode, 8),
+    )
+    tasks = [
+        asyncio.create_task(
+            compacting(
+                store=store,
+                interval=settings.store.compaction_interval,
+                retention_seconds=settings.store.compaction_retention_seconds,
+                retention_events=settings.store.compaction_retention_events,
+            ),
+            name="compacting",
+        )
+    ]
+    if not settings.agent.disable_agent:
+        log.warning("the embedded agent is not available in this version; running the control plane only")
+    log.info("edgekube server is running", url=url, kubeconfig=str(kubeconfig), data_dir=str(settings.data_dir))
+    return Running(store, runner, tasks, kubeconfig, url)
+
+
+async def serve(settings: ServerSettings) -> None:
+    """Run until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    running = await start_server(settings)
+    print(f"Admin kubeconfig written to {running.kubeconfig}", flush=True)
+    await stop.wait()
+    log.info("stopping")
+    await running.stop()
