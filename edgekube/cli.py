@@ -13,7 +13,9 @@ from edgekube.logging import configure
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="edgekube", description="A Kubernetes-compatible orchestrator for edge fleets")
+    parser = argparse.ArgumentParser(
+        prog="edgekube", description="A Kubernetes-compatible orchestrator for edge fleets"
+    )
     parser.add_argument("--version", action="version", version=f"edgekube {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     server = sub.add_parser(

@@ -193,14 +193,14 @@ def _set(settings: ServerSettings, opt: Option, value: Any, source: str) -> None
     setattr(holder, opt.attr, converted)
 
 
-def load_server_settings(
-    args: argparse.Namespace, environ: dict[str, str] | None = None
-) -> ServerSettings:
+def load_server_settings(args: argparse.Namespace, environ: dict[str, str] | None = None) -> ServerSettings:
     """Defaults, then the config file, then the environment, then flags."""
     environ = dict(os.environ) if environ is None else environ
     settings = ServerSettings()
     config_path = args.config or environ.get("EDGEKUBE_CONFIG")
-    file_values = _read_config_file(Path(config_path) if config_path else DEFAULT_CONFIG_FILE, required=bool(config_path))
+    file_values = _read_config_file(
+        Path(config_path) if config_path else DEFAULT_CONFIG_FILE, required=bool(config_path)
+    )
     known = {o.flag for o in SERVER_OPTIONS}
     unknown = sorted(set(file_values) - known)
     if unknown:

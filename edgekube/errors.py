@@ -179,9 +179,7 @@ def conflict(resource: str, name: str, group: str = "", why: str = "") -> Confli
 def invalid(kind: str, name: str, causes: list[Cause], group: str = "") -> Invalid:
     """422 with the Kubernetes message shape: `Deployment.apps "web" is invalid: a, b`."""
     qualified = f"{kind}.{group}" if group else kind
-    summary = ", ".join(
-        f"{c.field}: {c.message}" if c.field else c.message for c in causes
-    )
+    summary = ", ".join(f"{c.field}: {c.message}" if c.field else c.message for c in causes)
     return Invalid(
         f'{qualified} "{name}" is invalid: {summary}',
         details=Details(name=name, group=group, kind=kind, causes=causes),

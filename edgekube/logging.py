@@ -29,4 +29,6 @@ def configure(log_format: str = "auto", level: str = "info") -> None:
         cache_logger_on_first_use=True,
     )
     # Libraries that use the standard logging module (aiohttp, alembic) go to stderr too.
-    logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=max(numeric, logging.WARNING), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )

@@ -155,7 +155,10 @@ async def start_server(settings: ServerSettings) -> Running:
     kubeconfig = Path(settings.access.write_kubeconfig)
     url = kubeconfig_url(settings)
     write_kubeconfig(
-        kubeconfig, server_url=url, ca_pem=tls.ca_cert.read_bytes(), token=token,
+        kubeconfig,
+        server_url=url,
+        ca_pem=tls.ca_cert.read_bytes(),
+        token=token,
         mode=int(settings.access.write_kubeconfig_mode, 8),
     )
     tasks = [

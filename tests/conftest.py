@@ -61,7 +61,9 @@ def namespace(request: pytest.FixtureRequest, shared_server: ServerProcess) -> I
     name = f"{name}-{os.getpid() % 1000}"
     body = orjson.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
     req = urllib.request.Request(
-        f"{shared_server.url}/api/v1/namespaces", data=body, method="POST",
+        f"{shared_server.url}/api/v1/namespaces",
+        data=body,
+        method="POST",
         headers={"Authorization": f"Bearer {shared_server.token}", "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(req, context=shared_server.ssl_context()) as r:

@@ -78,13 +78,18 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         log.warning("request", method=request.method, path=request.path, code=response.status)
     else:
         log.debug(
-            "request", method=request.method, path=request.path, code=response.status,
+            "request",
+            method=request.method,
+            path=request.path,
+            code=response.status,
             ms=round((time.monotonic() - started) * 1000, 1),
         )
     return response
 
 
-def authentication(authenticator: TokenAuthenticator, authorize: Authorizer = allow_authenticated) -> Callable[..., Awaitable[web.StreamResponse]]:
+def authentication(
+    authenticator: TokenAuthenticator, authorize: Authorizer = allow_authenticated
+) -> Callable[..., Awaitable[web.StreamResponse]]:
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in ANONYMOUS_PATHS:

@@ -1,8 +1,8 @@
 """Resource URLs -> (kind, namespace, name, subresource).
 
-    /api/v1/{plural}[/{name}[/{sub}]]                          cluster-scoped kinds, or all namespaces
-    /api/v1/namespaces/{ns}/{plural}[/{name}[/{sub}]]          namespaced kinds
-    /apis/{group}/{version}/...                                the same below a named group
+/api/v1/{plural}[/{name}[/{sub}]]                          cluster-scoped kinds, or all namespaces
+/api/v1/namespaces/{ns}/{plural}[/{name}[/{sub}]]          namespaced kinds
+/apis/{group}/{version}/...                                the same below a named group
 """
 
 from __future__ import annotations

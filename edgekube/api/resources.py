@@ -76,8 +76,12 @@ class ResourceHandler:
             return self._object(obj, wanted, request, warnings=opts.warnings)
         if method == "DELETE":
             result = await deleting.delete(
-                self.service, target.strategy, target.namespace, target.name,
-                await self._delete_options(request), gc_running=self.gc_running,
+                self.service,
+                target.strategy,
+                target.namespace,
+                target.name,
+                await self._delete_options(request),
+                gc_running=self.gc_running,
             )
             return self._object(result.obj, wanted, request, status=200 if result.finished else 202)
         raise MethodNotAllowed(f"{method} is not supported on {target.strategy.kind.resource}")
@@ -88,9 +92,8 @@ class ResourceHandler:
         opts = self._write_options(request)
         body = decode_body(await read_body(request), request.content_type)
         if target.namespace is None and target.strategy.kind.namespaced:
-            raise MethodNotAllowed(
-                f"create {target.strategy.kind.resource} in a namespace: POST /.../namespaces/NAMESPACE/{target.strategy.kind.plural}"
-            )
+            plural = target.strategy.kind.plural
+            raise MethodNotAllowed(f"create {plural} in a namespace: POST .../namespaces/NAMESPACE/{plural}")
         obj = await self.service.create(target.strategy, target.namespace, body, opts)
         return self._object(obj, wanted, request, status=201, warnings=opts.warnings)
 
@@ -111,14 +114,18 @@ class ResourceHandler:
             list_meta["continue"] = result.continue_token
         if wanted.as_table:
             body = tables.table(
-                target.strategy, self._decoded(result),
+                target.strategy,
+                self._decoded(result),
                 include=tables.include_object(q.get("includeObject")),
-                resource_version=str(result.revision), continue_token=result.continue_token,
+                resource_version=str(result.revision),
+                continue_token=result.continue_token,
             )
             return self._encoded(body, wanted)
         if wanted.as_metadata:
             body = {
-                "kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta,
+                "kind": "PartialObjectMetadataList",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": list_meta,
                 "items": [tables.partial_metadata(o) for o in self._decoded(result)],
             }
             return self._encoded(body, wanted)
@@ -127,8 +134,12 @@ class ResourceHandler:
             head = orjson.dumps({"kind": kind.list_kind, "apiVersion": kind.api_version, "metadata": list_meta})
             parts = [head[:-1], b',"items":[', b",".join(i.value for i in result.items), b"]}"]
             return web.Response(body=b"".join(parts), content_type=JSON)
-        body = {"kind": kind.list_kind, "apiVersion": kind.api_version, "metadata": list_meta,
-                "items": self._decoded(result)}
+        body = {
+            "kind": kind.list_kind,
+            "apiVersion": kind.api_version,
+            "metadata": list_meta,
+            "items": self._decoded(result),
+        }
         return self._encoded(body, wanted)
 
     async def _watch(self, request: web.Request, target: Target, wanted: Wanted) -> web.StreamResponse:
@@ -143,20 +154,32 @@ class ResourceHandler:
         )
         watch = await self.service.watch(target.strategy, target.namespace, opts)
         return await stream(
-            request, watch, wanted=wanted, timeout_seconds=query_int(request, "timeoutSeconds"),
-            bookmarks=opts.allow_bookmarks, include=tables.include_object(q.get("includeObject")),
+            request,
+            watch,
+            wanted=wanted,
+            timeout_seconds=query_int(request, "timeoutSeconds"),
+            bookmarks=opts.allow_bookmarks,
+            include=tables.include_object(q.get("includeObject")),
         )
 
     async def _delete_collection(self, request: web.Request, target: Target, wanted: Wanted) -> web.Response:
         q = request.query
         list_opts = ListOptions(label_selector=q.get("labelSelector", ""), field_selector=q.get("fieldSelector", ""))
         deleted = await deleting.delete_collection(
-            self.service, target.strategy, target.namespace, list_opts,
-            await self._delete_options(request), gc_running=self.gc_running,
+            self.service,
+            target.strategy,
+            target.namespace,
+            list_opts,
+            await self._delete_options(request),
+            gc_running=self.gc_running,
         )
         kind = target.strategy.kind
-        body = {"kind": kind.list_kind, "apiVersion": kind.api_version,
-                "metadata": {"resourceVersion": str(self.service.store.revision)}, "items": deleted}
+        body = {
+            "kind": kind.list_kind,
+            "apiVersion": kind.api_version,
+            "metadata": {"resourceVersion": str(self.service.store.revision)},
+            "items": deleted,
+        }
         return self._encoded(body, wanted)
 
     # -- subresources ---------------------------------------------------------------------
@@ -173,7 +196,12 @@ class ResourceHandler:
                 obj = await self.service.update(s, ns, name, body, opts, subresource="status")
             elif method == "PATCH":
                 obj = await self.service.patch(
-                    s, ns, name, request.headers.get("Content-Type", ""), await read_body(request), opts,
+                    s,
+                    ns,
+                    name,
+                    request.headers.get("Content-Type", ""),
+                    await read_body(request),
+                    opts,
                     subresource="status",
                 )
             else:
@@ -198,9 +226,12 @@ class ResourceHandler:
                 raise MethodNotAllowed("only POST is supported on pods/binding")
             body = decode_body(await read_body(request), request.content_type)
             await subresources.bind(self.service, s, ns, name, body, self._write_options(request))
-            return self._encoded({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                                  "code": 201}, wanted, status=201)
-        raise NotFound(f'the server could not find the requested resource: {kind.plural}/{sub} is not served')
+            return self._encoded(
+                {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201},
+                wanted,
+                status=201,
+            )
+        raise NotFound(f"the server could not find the requested resource: {kind.plural}/{sub} is not served")
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -242,7 +273,9 @@ class ResourceHandler:
     ) -> web.Response:
         target = parse(self.registry, request.path)
         if wanted.as_table and obj.get("kind") != "Scale":
-            body: Any = tables.table(target.strategy, [obj], include=tables.include_object(request.query.get("includeObject")))
+            body: Any = tables.table(
+                target.strategy, [obj], include=tables.include_object(request.query.get("includeObject"))
+            )
         elif wanted.as_metadata:
             body = tables.partial_metadata(obj)
         else:

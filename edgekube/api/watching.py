@@ -79,4 +79,3 @@ async def stream(
     except ConnectionResetError:
         pass
     return response
-

@@ -14,8 +14,20 @@ from dataclasses import dataclass, field
 # their element schema in `items`. "int-or-string" and "quantity" accept either an integer
 # or a string; "time" is an RFC 3339 string; "any" accepts anything (RawExtension, FieldsV1).
 FIELD_TYPES = frozenset(
-    {"object", "array", "map", "string", "integer", "number", "boolean",
-     "int-or-string", "quantity", "time", "bytes", "any"}
+    {
+        "object",
+        "array",
+        "map",
+        "string",
+        "integer",
+        "number",
+        "boolean",
+        "int-or-string",
+        "quantity",
+        "time",
+        "bytes",
+        "any",
+    }
 )
 
 

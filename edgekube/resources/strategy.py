@@ -36,7 +36,14 @@ class Kind:
     has_status: bool = False
     has_scale: bool = False
     verbs: tuple[str, ...] = (
-        "create", "delete", "deletecollection", "get", "list", "patch", "update", "watch",
+        "create",
+        "delete",
+        "deletecollection",
+        "get",
+        "list",
+        "patch",
+        "update",
+        "watch",
     )
 
     @property
@@ -177,9 +184,7 @@ class Strategy:
 
     def validate(self, obj: Obj) -> list[Cause]:
         """Every problem with `obj` as a new object (empty when valid)."""
-        return validate_object_meta(
-            obj, namespaced=self.kind.namespaced, name_check=self.name_problems
-        )
+        return validate_object_meta(obj, namespaced=self.kind.namespaced, name_check=self.name_problems)
 
     def validate_update(self, new: Obj, old: Obj) -> list[Cause]:
         """Every problem with `new` replacing `old`: validity plus immutable fields."""

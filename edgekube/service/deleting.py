@@ -100,9 +100,11 @@ async def delete(
             except KeyNotFound as err:
                 raise not_found(strategy.kind.plural, name, strategy.kind.group) from err
             return DeleteResult(new, True)
-        if md.get("deletionTimestamp") and grace >= int(md.get("deletionGracePeriodSeconds") or 0) and set(
-            finalizers
-        ) == set(old.get("metadata", {}).get("finalizers") or []):
+        if (
+            md.get("deletionTimestamp")
+            and grace >= int(md.get("deletionGracePeriodSeconds") or 0)
+            and set(finalizers) == set(old.get("metadata", {}).get("finalizers") or [])
+        ):
             return DeleteResult(old, False)  # already being deleted; nothing to shorten
         md["finalizers"] = finalizers
         md.setdefault("deletionTimestamp", meta.now_rfc3339())

@@ -55,8 +55,8 @@ def selection(strategy: Strategy, namespace: str | None, label_selector: str, fi
     for name in sorted(fields.fields):
         if name not in supported:
             raise BadRequest(
-                f'field label not supported: {name} (supported for {strategy.kind.resource}: '
-                f'{", ".join(sorted(supported))})'
+                f"field label not supported: {name} (supported for {strategy.kind.resource}: "
+                f"{', '.join(sorted(supported))})"
             )
     pinned_ns = fields.exact("metadata.namespace")
     if strategy.kind.namespaced and namespace is None and pinned_ns is not None:
@@ -162,7 +162,12 @@ async def list_objects(
 
 
 async def _single(
-    store: Store, strategy: Strategy, sel: Selection, name: str, decode: Callable[[StoredObject], Obj], result: ListResult
+    store: Store,
+    strategy: Strategy,
+    sel: Selection,
+    name: str,
+    decode: Callable[[StoredObject], Obj],
+    result: ListResult,
 ) -> ListResult:
     assert sel.namespace is not None
     item = await store.get(Key(strategy.kind.store_key, sel.namespace, name))

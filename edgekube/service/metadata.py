@@ -70,6 +70,7 @@ def bump_generation(new: Obj, old: Obj) -> None:
 
 def same_object(new: Obj, old: Obj) -> bool:
     """Equal apart from resourceVersion: such an update writes nothing."""
+
     def strip(o: Obj) -> dict[str, Any]:
         meta = {k: v for k, v in o.get("metadata", {}).items() if k != "resourceVersion"}
         return {**o, "metadata": meta}

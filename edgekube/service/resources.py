@@ -11,6 +11,7 @@ Updates that would change nothing write nothing and return the stored object.
 
 from __future__ import annotations
 
+import builtins
 import copy
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -65,7 +66,7 @@ class ResourceService:
         self.store = store
         self.registry = registry
         self.schema = schema
-        self.admission: list[Admission] = []
+        self.admission: builtins.list[Admission] = []
         self._definitions: dict[str, Definition | None] = {}
 
     # -- helpers --------------------------------------------------------------------------
@@ -157,7 +158,12 @@ class ResourceService:
         )
 
     def _open_watch(
-        self, strategy: Strategy, sel: Selection, start: int, initial: list[StoredObject] | None, end_mark: bool
+        self,
+        strategy: Strategy,
+        sel: Selection,
+        start: int,
+        initial: builtins.list[StoredObject] | None,
+        end_mark: bool,
     ) -> ClientWatch:
         from edgekube.errors import Gone
         from edgekube.store.errors import Compacted
@@ -204,7 +210,7 @@ class ResourceService:
         subresource: str = "",
     ) -> Obj:
         definition = self.definition(strategy)
-        precondition: list[int | None] = [None]
+        precondition: builtins.list[int | None] = [None]
 
         async def mutate(current: Obj) -> Obj:
             patched = apply_patch(content_type, current, body, schema=self.schema, definition=definition)
@@ -232,7 +238,7 @@ class ResourceService:
         *,
         subresource: str = "",
         precondition: int | None = None,
-        precondition_ref: list[int | None] | None = None,
+        precondition_ref: builtins.list[int | None] | None = None,
     ) -> Obj:
         """Read, mutate, validate and write; on a concurrent write, read again and retry.
 
@@ -308,7 +314,8 @@ class ResourceService:
         api_version, body_kind = body.get("apiVersion"), body.get("kind")
         if api_version is not None and api_version != kind.api_version:
             raise BadRequest(
-                f"the API version in the data ({api_version}) does not match the expected API version ({kind.api_version})"
+                f"the API version in the data ({api_version}) does not match "
+                f"the expected API version ({kind.api_version})"
             )
         if body_kind is not None and body_kind != kind.kind:
             raise BadRequest(f"the kind in the data ({body_kind}) does not match the expected kind ({kind.kind})")
@@ -350,7 +357,7 @@ class ResourceService:
             self._raise_invalid(strategy, name, found.causes)
 
     @staticmethod
-    def _raise_invalid(strategy: Strategy, name: str, causes: list[Cause]) -> None:
+    def _raise_invalid(strategy: Strategy, name: str, causes: builtins.list[Cause]) -> None:
         if causes:
             raise invalid(strategy.kind.kind, name, causes, strategy.kind.group)
 

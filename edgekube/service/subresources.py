@@ -36,9 +36,7 @@ def scale_of(obj: Obj) -> Obj:
     return {
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
-        "metadata": {
-            k: md[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in md
-        },
+        "metadata": {k: md[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in md},
         "spec": {"replicas": int(get_path(obj, "spec", "replicas", default=0) or 0)},
         "status": status,
     }
@@ -54,7 +52,13 @@ def _replicas_from(scale: Any, name: str) -> tuple[int, int | None]:
         raise invalid(
             "Scale",
             name,
-            [Cause("FieldValueInvalid", f"Invalid value: {replicas!r}: must be greater than or equal to 0", "spec.replicas")],
+            [
+                Cause(
+                    "FieldValueInvalid",
+                    f"Invalid value: {replicas!r}: must be greater than or equal to 0",
+                    "spec.replicas",
+                )
+            ],
             "autoscaling",
         )
     rv = get_path(scale, "metadata", "resourceVersion")
@@ -112,7 +116,9 @@ async def bind(
     if not node:
         raise invalid("Binding", name, [Cause("FieldValueRequired", "Required value", "target.name")])
     if isinstance(target, dict) and target.get("kind") not in (None, "", "Node"):
-        raise invalid("Binding", name, [Cause("FieldValueNotSupported", 'Unsupported value: must be "Node"', "target.kind")])
+        raise invalid(
+            "Binding", name, [Cause("FieldValueNotSupported", 'Unsupported value: must be "Node"', "target.kind")]
+        )
     wanted_uid = get_path(binding, "metadata", "uid")
 
     async def mutate(current: Obj) -> Obj:
@@ -123,13 +129,15 @@ async def bind(
         existing = get_path(current, "spec", "nodeName")
         if existing:
             raise Conflict(
-                f'Operation cannot be fulfilled on pods/binding "{name}": pod {name} is already assigned to node "{existing}"'
+                f'Operation cannot be fulfilled on pods/binding "{name}": '
+                f'pod {name} is already assigned to node "{existing}"'
             )
         current.setdefault("spec", {})["nodeName"] = node
         status = current.setdefault("status", {})
         conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
-        conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                           "lastTransitionTime": meta.now_rfc3339()})
+        conditions.append(
+            {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": meta.now_rfc3339()}
+        )
         status["conditions"] = conditions
         return current
 

@@ -78,12 +78,12 @@ class ClientWatch:
         """No event is waiting: a bookmark at `last_revision` would be truthful."""
         return not self._initial and self._stream.pending() == 0
 
-    async def next(self, timeout: float | None) -> WatchEvent | None:
-        """The next event for the client, or None after `timeout` seconds without one."""
+    async def next(self, wait_seconds: float | None) -> WatchEvent | None:
+        """The next event for the client, or None after `wait_seconds` without one."""
         if self._initial:
             return self._initial.popleft()
         while True:
-            event = await self._stream.next(timeout)
+            event = await self._stream.next(wait_seconds)
             if event is None:
                 return None
             out = self._translate(event)

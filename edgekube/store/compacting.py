@@ -34,9 +34,7 @@ def choose_horizon(
     return max(by_time, by_count, 0)
 
 
-async def compacting(
-    *, store: Store, interval: float, retention_seconds: float, retention_events: int
-) -> None:
+async def compacting(*, store: Store, interval: float, retention_seconds: float, retention_events: int) -> None:
     """Runs until cancelled."""
     checkpoints: deque[tuple[float, int]] = deque()
     while True:

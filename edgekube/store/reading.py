@@ -8,6 +8,7 @@ come from the same snapshot.
 from __future__ import annotations
 
 import asyncio
+import builtins
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -75,10 +76,10 @@ class Reader:
 
     async def events_after(
         self, resource: str | None, namespace: str | None, after: int, limit: int
-    ) -> tuple[list[Row], int]:
+    ) -> tuple[builtins.list[Row], int]:
         """Log rows after `after` and the compaction horizon seen in the same snapshot."""
 
-        def work(conn: Connection) -> tuple[list[Row], int]:
+        def work(conn: Connection) -> tuple[builtins.list[Row], int]:
             _current, compact = self._dialect.read_state(conn)
             if after < compact:
                 raise Compacted(after, compact)
@@ -86,7 +87,7 @@ class Reader:
 
         return await self._run(work)
 
-    async def values_at(self, revisions: list[int]) -> dict[int, bytes]:
+    async def values_at(self, revisions: builtins.list[int]) -> dict[int, bytes]:
         return await self._run(lambda c: self._dialect.values_at(c, revisions))
 
     async def state(self) -> tuple[int, int]:

@@ -7,7 +7,6 @@ at a past revision) and watch-from-revision.
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from typing import Any
 
@@ -38,7 +37,7 @@ class Store:
         read_threads: int = 4,
     ) -> None:
         self.dialect = dialect
-        self.engine = dialect.create_engine()  # type: ignore[attr-defined]
+        self.engine = dialect.create_engine()
         self.hub = WatchHub(history=history, watcher_buffer=watcher_buffer)
         self._writer = Writer(self.engine, dialect, self.hub.publish, max_batch=max_batch)
         self._reader = Reader(self.engine, dialect, threads=read_threads)
@@ -147,9 +146,7 @@ class WatchStream:
     events seen twice (on disk and live) are dropped by revision.
     """
 
-    def __init__(
-        self, store: Store, resource: str | None, namespace: str | None, after: int, want_prev: bool
-    ) -> None:
+    def __init__(self, store: Store, resource: str | None, namespace: str | None, after: int, want_prev: bool) -> None:
         self._store = store
         self._resource = resource
         self._namespace = namespace
@@ -169,29 +166,25 @@ class WatchStream:
             return False
         return self._namespace is None or event.key.namespace == self._namespace
 
-    async def next(self, timeout: float | None = None) -> Event | None:
+    async def next(self, wait_seconds: float | None = None) -> Event | None:
         """The next event, or None on timeout. Raises Compacted or WatcherOverflow."""
         while True:
             if not self._backlog and self.last < self._disk_until:
                 await self._fill_from_disk()
             if self._backlog:
-                event = self._backlog.popleft()
-                if event.revision <= self.last:
-                    continue
-                self.last = event.revision
-                return event
-            event = await self._watcher.next(timeout)
-            if event is None:
-                return None
+                event: Event | None = self._backlog.popleft()
+            else:
+                event = await self._watcher.next(wait_seconds)
+                if event is None:
+                    return None
+            assert event is not None
             if event.revision <= self.last:
-                continue
+                continue  # seen already (on disk and live)
             self.last = event.revision
             return event
 
     async def _fill_from_disk(self) -> None:
-        rows, _compact = await self._store.reader.events_after(
-            self._resource, self._namespace, self.last, REPLAY_PAGE
-        )
+        rows, _compact = await self._store.reader.events_after(self._resource, self._namespace, self.last, REPLAY_PAGE)
         rows = [r for r in rows if r.revision <= self._disk_until]
         if not rows:
             self._disk_until = 0  # nothing more on disk for us: the rest arrives live

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+
 from edgekube.store.types import Event
 
 
@@ -46,7 +47,7 @@ class Watcher:
     def pending(self) -> int:
         return len(self._buffer)
 
-    async def next(self, timeout: float | None = None) -> Event | None:
+    async def next(self, wait_seconds: float | None = None) -> Event | None:
         """The next event; None on timeout. Raises WatcherOverflow once closed for lag."""
         while not self._buffer:
             if self.overflowed:
@@ -55,7 +56,7 @@ class Watcher:
                 return None
             self._wakeup.clear()
             try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout)
+                await asyncio.wait_for(self._wakeup.wait(), wait_seconds)
             except TimeoutError:
                 return None
         return self._buffer.popleft()

@@ -14,8 +14,9 @@ INCREMENTS = 4
 async def test_no_lost_update(http: aiohttp.ClientSession, namespace: str) -> None:
     """50 concurrent GET+PUT loops incrementing a counter: every success counts, conflicts are 409."""
     url = URL.format(ns=namespace)
-    async with http.post(url, json={"apiVersion": "v1", "kind": "ConfigMap",
-                                     "metadata": {"name": "counter"}, "data": {"n": "0"}}) as r:
+    async with http.post(
+        url, json={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "counter"}, "data": {"n": "0"}}
+    ) as r:
         assert r.status == 201
     conflicts = 0
 

@@ -17,6 +17,7 @@ async def test_kill_during_burst_loses_no_acknowledged_create(fresh_server: Serv
     """Every create answered 201 before the kill is present after restart; the database is intact."""
     fresh_server.start()
     acknowledged: list[str] = []
+    enough = asyncio.Event()
 
     async def creator(s: aiohttp.ClientSession, worker: int) -> None:
         for i in range(10_000):
@@ -25,13 +26,14 @@ async def test_kill_during_burst_loses_no_acknowledged_create(fresh_server: Serv
                 async with s.post(URL, json=configmap(name, payload="x" * 200)) as r:
                     if r.status == 201:
                         acknowledged.append(name)
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+                        if len(acknowledged) >= 300:
+                            enough.set()
+            except (TimeoutError, aiohttp.ClientError):
                 return
 
     async with session(fresh_server, limit=32) as s:
         workers = [asyncio.create_task(creator(s, w)) for w in range(32)]
-        while len(acknowledged) < 300:
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(enough.wait(), 60)
         fresh_server.kill9()
         await asyncio.gather(*workers)
     assert len(acknowledged) >= 300

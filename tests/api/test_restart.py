@@ -37,9 +37,12 @@ async def test_restart_keeps_objects_and_watch_resumes(fresh_server: ServerProce
 async def test_watch_from_compacted_revision_is_gone(fresh_server: ServerProcess) -> None:
     """Once compaction passes a revision, a watch from it gets 410 Expired (clients then re-list)."""
     fresh_server.extra_args = [
-        "--compaction-interval", "0.2",
-        "--compaction-retention-seconds", "0",
-        "--compaction-retention-events", "3",
+        "--compaction-interval",
+        "0.2",
+        "--compaction-retention-seconds",
+        "0",
+        "--compaction-retention-events",
+        "3",
     ]
     fresh_server.start()
     async with session(fresh_server) as s:
@@ -69,9 +72,12 @@ async def test_watch_from_compacted_revision_is_gone(fresh_server: ServerProcess
 async def test_continue_token_expires_after_compaction(fresh_server: ServerProcess) -> None:
     """A continue token older than the compaction horizon answers 410 with advice to re-list."""
     fresh_server.extra_args = [
-        "--compaction-interval", "0.2",
-        "--compaction-retention-seconds", "0",
-        "--compaction-retention-events", "2",
+        "--compaction-interval",
+        "0.2",
+        "--compaction-retention-seconds",
+        "0",
+        "--compaction-retention-events",
+        "2",
     ]
     fresh_server.start()
     async with session(fresh_server) as s:

@@ -26,12 +26,10 @@ def configmap(name: str, **data: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
 
 
-async def watch_lines(
-    s: aiohttp.ClientSession, path: str, *, count: int, timeout: float = 10
-) -> list[dict[str, Any]]:
+async def watch_lines(s: aiohttp.ClientSession, path: str, *, count: int, within: float = 10) -> list[dict[str, Any]]:
     """The first `count` events of a watch (or fewer if the server ends it first)."""
     events: list[dict[str, Any]] = []
-    async with s.get(path, timeout=aiohttp.ClientTimeout(total=timeout)) as r:
+    async with s.get(path, timeout=aiohttp.ClientTimeout(total=within)) as r:
         assert r.status == 200, await r.text()
         async for line in r.content:
             if line.strip():

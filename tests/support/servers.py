@@ -58,13 +58,21 @@ class ServerProcess:
     def start(self) -> ServerProcess:
         self.log_path = self.data_dir / f"server-{int(time.time() * 1000)}.log"
         args = [
-            sys.executable, "-m", "edgekube", "server",
-            "--data-dir", str(self.data_dir),
-            "--bind-address", "127.0.0.1",
-            "--https-listen-port", str(self.port),
-            "--write-kubeconfig", str(self.kubeconfig),
+            sys.executable,
+            "-m",
+            "edgekube",
+            "server",
+            "--data-dir",
+            str(self.data_dir),
+            "--bind-address",
+            "127.0.0.1",
+            "--https-listen-port",
+            str(self.port),
+            "--write-kubeconfig",
+            str(self.kubeconfig),
             "--disable-agent",
-            "--log-format", "json",
+            "--log-format",
+            "json",
             *self.extra_args,
         ]
         env = {k: v for k, v in os.environ.items() if not k.startswith("EDGEKUBE_")}

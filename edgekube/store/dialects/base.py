@@ -7,9 +7,9 @@ its own threads, never on the event loop.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, tuple_, update
 from sqlalchemy.sql.elements import ColumnElement
@@ -42,21 +42,26 @@ class NewEvent:
     value: bytes
 
 
-class Dialect(Protocol):
-    """What the log layer needs from a database."""
-
-    name: str
-
-    def create_engine(self) -> Engine: ...
-    def begin_write(self, conn: Connection) -> None: ...
-    def begin_read(self, conn: Connection) -> None: ...
-    def upsert_objects(self, conn: Connection, rows: Sequence[NewEvent]) -> None: ...
-
-
-class BaseDialect:
-    """Statements that read the same on every supported database."""
+class BaseDialect(ABC):
+    """Statements that read the same on every supported database; a dialect adds the rest."""
 
     name = "base"
+
+    @abstractmethod
+    def create_engine(self) -> Engine:
+        """An engine with the database's pragmas and transaction handling set up."""
+
+    @abstractmethod
+    def begin_write(self, conn: Connection) -> None:
+        """Make the next transaction on `conn` a write transaction (take the write lock at once)."""
+
+    @abstractmethod
+    def begin_read(self, conn: Connection) -> None:
+        """Make the next transaction on `conn` a snapshot read."""
+
+    @abstractmethod
+    def upsert_objects(self, conn: Connection, rows: Sequence[NewEvent]) -> None:
+        """Point each row's key at its new revision, inserting keys that are new."""
 
     # -- schema and state -----------------------------------------------------------------
 
@@ -205,8 +210,13 @@ class BaseDialect:
             conds.append(events.c.namespace == namespace)
         stmt = (
             select(
-                events.c.namespace, events.c.name, events.c.revision, events.c.value,
-                events.c.type, events.c.prev_revision, events.c.resource,
+                events.c.namespace,
+                events.c.name,
+                events.c.revision,
+                events.c.value,
+                events.c.type,
+                events.c.prev_revision,
+                events.c.resource,
             )
             .where(and_(*conds))
             .order_by(events.c.revision)
@@ -233,13 +243,11 @@ class BaseDialect:
         in_range = and_(events.c.revision > after, events.c.revision <= upto)
         superseded = select(events.c.prev_revision).where(and_(in_range, events.c.prev_revision.is_not(None)))
         removed = conn.execute(delete(events).where(events.c.revision.in_(superseded))).rowcount
-        removed += conn.execute(
-            delete(events).where(and_(in_range, events.c.type == int(EventType.DELETED)))
-        ).rowcount
+        removed += conn.execute(delete(events).where(and_(in_range, events.c.type == int(EventType.DELETED)))).rowcount
         return int(removed)
 
     def count_events(self, conn: Connection) -> int:
         return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
 
 
-__all__ = ["BaseDialect", "Dialect", "NewEvent", "Row", "metadata"]
+__all__ = ["BaseDialect", "NewEvent", "Row", "metadata"]

@@ -30,7 +30,7 @@ async def test_every_write_takes_the_next_revision(store: Store) -> None:
     c = await store.delete(key("a"), obj("a", x=1), expected_revision=b.revision)
     assert [a.revision, b.revision, c.revision] == [1, 2, 3]
     assert [a.type, b.type, c.type] == [EventType.ADDED, EventType.MODIFIED, EventType.DELETED]
-    assert b"\"resourceVersion\":\"2\"" in b.value
+    assert b'"resourceVersion":"2"' in b.value
     assert await store.get(key("a")) is None
 
 
