@@ -18,8 +18,6 @@ from edgekube.api import tables
 from edgekube.api.negotiation import Wanted
 from edgekube.errors import Gone
 from edgekube.service.watching import ClientWatch, WatchEvent
-from edgekube.store.errors import Compacted
-from edgekube.store.watching import WatcherOverflow
 
 BOOKMARK_INTERVAL = 60.0  # seconds of quiet before a bookmark, as Kubernetes roughly does
 DEFAULT_TIMEOUT = (1800.0, 3600.0)
@@ -59,8 +57,7 @@ async def stream(
             wait = min(left, bookmark_interval) if bookmarks else left
             try:
                 event = await watch.next(wait)
-            except (Compacted, WatcherOverflow):
-                err = Gone("too old resource version: the watch fell behind or its start was compacted; re-list")
+            except Gone as err:
                 await response.write(orjson.dumps({"type": "ERROR", "object": err.status()}) + b"\n")
                 break
             if event is None:

@@ -13,10 +13,13 @@ from typing import Any
 
 import orjson
 
+from edgekube.errors import Gone
 from edgekube.resources.strategy import Strategy
 from edgekube.service.listing import Selection
+from edgekube.store.errors import Compacted
 from edgekube.store.store import Store, WatchStream
 from edgekube.store.types import Event, EventType, StoredObject
+from edgekube.store.watching import WatcherOverflow
 
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 
@@ -83,7 +86,14 @@ class ClientWatch:
         if self._initial:
             return self._initial.popleft()
         while True:
-            event = await self._stream.next(wait_seconds)
+            try:
+                event = await self._stream.next(wait_seconds)
+            except Compacted as err:
+                raise Gone(f"too old resource version: {err.revision} ({err.compact_revision})") from err
+            except WatcherOverflow as err:
+                raise Gone(
+                    "the watch fell too far behind and was closed; watch again from the last resourceVersion"
+                ) from err
             if event is None:
                 return None
             out = self._translate(event)

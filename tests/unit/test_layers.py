@@ -1,0 +1,69 @@
+"""The layers import only downwards (STYLE: resources -> store -> service/api -> cli)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# package -> packages it must never import
+FORBIDDEN = {
+    "edgekube.resources": ("edgekube.store", "edgekube.service", "edgekube.api", "edgekube.server", "agent"),
+    "edgekube.store": ("edgekube.resources", "edgekube.service", "edgekube.api", "edgekube.server", "agent"),
+    "edgekube.service": ("edgekube.api", "edgekube.server", "agent"),
+    "edgekube.api": ("edgekube.store", "edgekube.server", "agent"),
+    "edgekube.security": ("edgekube.store", "edgekube.service", "edgekube.api", "agent"),
+    "edgekube": ("agent",),
+}
+SQL_MODULES = ("sqlalchemy", "sqlite3", "alembic")
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts)
+
+
+SOURCES = sorted((ROOT / "edgekube").rglob("*.py")) + sorted((ROOT / "agent").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_imports_follow_layers(path: Path) -> None:
+    """No module imports a layer above its own."""
+    mod = module_name(path)
+    found = imports(path)
+    for package, banned in FORBIDDEN.items():
+        if mod == package or mod.startswith(package + "."):
+            bad = sorted(n for n in found if any(n == b or n.startswith(b + ".") for b in banned))
+            assert not bad, f"{mod} imports {bad}"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_the_store_speaks_sql(path: Path) -> None:
+    """SQLAlchemy, sqlite3 and alembic appear only below edgekube/store."""
+    mod = module_name(path)
+    if mod.startswith("edgekube.store"):
+        return
+    bad = sorted(n for n in imports(path) if n.split(".")[0] in SQL_MODULES)
+    assert not bad, f"{mod} imports {bad}"
+
+
+def test_server_never_imports_the_kubernetes_client() -> None:
+    """The kubernetes client is read only by the schema-building child process."""
+    for path in SOURCES:
+        mod = module_name(path)
+        if mod == "edgekube.resources.openapi.building":
+            continue
+        assert not any(n.split(".")[0] == "kubernetes" for n in imports(path)), mod
