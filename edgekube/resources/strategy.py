@@ -104,8 +104,9 @@ def age(obj: Obj, now: datetime | None = None) -> str:
 
 def human_duration(seconds: int) -> str:
     """The shape kubectl uses: 59s, 3m20s, 2h5m, 4d3h, 2y30d (short forms past a point)."""
-    if seconds < 0:
+    if seconds < -1:
         return "<invalid>"
+    seconds = max(seconds, 0)  # a second of clock skew between writer and server shows as 0s, as in kubectl
     if seconds < 120:
         return f"{seconds}s"
     minutes = seconds // 60
