@@ -82,6 +82,16 @@ async def read_body(request: web.Request) -> bytes:
     return data
 
 
+def body_type(request: web.Request) -> str:
+    """The request's Content-Type as sent ('' when absent: aiohttp would say octet-stream)."""
+    return request.headers.get("Content-Type", "")
+
+
+async def read_object(request: web.Request) -> Any:
+    """The decoded object a create or update sends."""
+    return decode_body(await read_body(request), body_type(request))
+
+
 def decode_body(data: bytes, content_type: str) -> Any:
     """The object in a JSON or YAML body; 400 with the parser's message when malformed."""
     if not data.strip():

@@ -7,6 +7,7 @@ the middleware, which renders them as `Status` objects.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -16,6 +17,7 @@ from edgekube.api import tables
 from edgekube.api.negotiation import (
     JSON,
     Wanted,
+    body_type,
     decode_body,
     dry_run,
     encode,
@@ -23,6 +25,7 @@ from edgekube.api.negotiation import (
     query_bool,
     query_int,
     read_body,
+    read_object,
 )
 from edgekube.api.paths import Target, parse
 from edgekube.api.watching import stream
@@ -34,6 +37,9 @@ from edgekube.service.listing import ListResult
 from edgekube.service.options import DeleteOptions, ListOptions, WatchOptions, WriteOptions
 from edgekube.service.resources import ResourceService
 
+_BINDINGS = re.compile(r"/api/v1/namespaces/([^/]+)/bindings")
+_BOUND = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+
 
 class ResourceHandler:
     def __init__(self, service: ResourceService, registry: Registry, *, gc_running: bool = False) -> None:
@@ -42,6 +48,9 @@ class ResourceHandler:
         self.gc_running = gc_running
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
+        legacy_binding = _BINDINGS.fullmatch(request.path)
+        if legacy_binding and request.method == "POST":
+            return await self._bindings(request, legacy_binding.group(1))
         target = parse(self.registry, request.path)
         wanted = negotiate(request.headers.get("Accept"))
         method = request.method
@@ -64,7 +73,7 @@ class ResourceHandler:
             return self._object(item.decode(), wanted, request)
         if method == "PUT":
             opts = self._write_options(request)
-            body = decode_body(await read_body(request), request.content_type)
+            body = await read_object(request)
             obj = await self.service.update(target.strategy, target.namespace, target.name, body, opts)
             return self._object(obj, wanted, request, warnings=opts.warnings)
         if method == "PATCH":
@@ -90,7 +99,7 @@ class ResourceHandler:
 
     async def _create(self, request: web.Request, target: Target, wanted: Wanted) -> web.Response:
         opts = self._write_options(request)
-        body = decode_body(await read_body(request), request.content_type)
+        body = await read_object(request)
         if target.namespace is None and target.strategy.kind.namespaced:
             plural = target.strategy.kind.plural
             raise MethodNotAllowed(f"create {plural} in a namespace: POST .../namespaces/NAMESPACE/{plural}")
@@ -192,7 +201,7 @@ class ResourceHandler:
                 return self._object((await self.service.read(s, ns, name))[0], wanted, request)
             opts = self._write_options(request)
             if method == "PUT":
-                body = decode_body(await read_body(request), request.content_type)
+                body = await read_object(request)
                 obj = await self.service.update(s, ns, name, body, opts, subresource="status")
             elif method == "PATCH":
                 obj = await self.service.patch(
@@ -212,7 +221,7 @@ class ResourceHandler:
                 return self._object(subresources.scale_of((await self.service.read(s, ns, name))[0]), wanted, request)
             opts = self._write_options(request)
             if method == "PUT":
-                body = decode_body(await read_body(request), request.content_type)
+                body = await read_object(request)
                 scale = await subresources.update_scale(self.service, s, ns, name, body, opts)
             elif method == "PATCH":
                 scale = await subresources.patch_scale(
@@ -224,14 +233,21 @@ class ResourceHandler:
         if sub == "binding" and (kind.group, kind.kind) == ("", "Pod"):
             if method != "POST":
                 raise MethodNotAllowed("only POST is supported on pods/binding")
-            body = decode_body(await read_body(request), request.content_type)
+            body = await read_object(request)
             await subresources.bind(self.service, s, ns, name, body, self._write_options(request))
-            return self._encoded(
-                {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201},
-                wanted,
-                status=201,
-            )
+            return self._encoded(_BOUND, wanted, status=201)
         raise NotFound(f"the server could not find the requested resource: {kind.plural}/{sub} is not served")
+
+    async def _bindings(self, request: web.Request, namespace: str) -> web.Response:
+        """POST /api/v1/namespaces/NS/bindings: the older spelling of pods/NAME/binding."""
+        body = await read_object(request)
+        name = (body.get("metadata") or {}).get("name") if isinstance(body, dict) else None
+        if not name:
+            raise BadRequest("a Binding needs metadata.name: the name of the pod to bind")
+        pods = self.registry.by_kind("", "v1", "Pod")
+        assert pods is not None
+        await subresources.bind(self.service, pods, namespace, str(name), body, self._write_options(request))
+        return self._encoded(_BOUND, Wanted(), status=201)
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -246,7 +262,7 @@ class ResourceHandler:
         body: Any = {}
         raw = await read_body(request)
         if raw.strip():
-            body = decode_body(raw, request.content_type)
+            body = decode_body(raw, body_type(request))
             if not isinstance(body, dict):
                 raise BadRequest("the DeleteOptions body must be an object")
         q = request.query
