@@ -162,6 +162,7 @@ async def start_server(settings: ServerSettings) -> Running:
         mode=int(settings.access.write_kubeconfig_mode, 8),
     )
     tasks = [
+        asyncio.create_task(service.namespaces.run(), name="namespace-cache"),
         asyncio.create_task(
             compacting(
                 store=store,

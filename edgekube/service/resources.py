@@ -37,6 +37,7 @@ from edgekube.resources.schema import Definition, SchemaSet
 from edgekube.resources.strategy import Strategy
 from edgekube.service import metadata as meta
 from edgekube.service.listing import ListResult, Selection, list_objects, parse_revision, selection
+from edgekube.service.namespaces import NamespaceCache
 from edgekube.service.options import ListOptions, WatchOptions, WriteOptions
 from edgekube.service.watching import ClientWatch
 from edgekube.store.errors import KeyExists, KeyNotFound, RevisionMismatch
@@ -46,7 +47,6 @@ from edgekube.store.types import Key, StoredObject
 log = structlog.get_logger(__name__)
 
 CONFLICT_RETRIES = 5  # Kubernetes retries unconditional updates and patches this often too
-NAMESPACES = "core/namespaces"
 
 
 class Admission(Protocol):
@@ -67,6 +67,7 @@ class ResourceService:
         self.registry = registry
         self.schema = schema
         self.admission: builtins.list[Admission] = []
+        self.namespaces = NamespaceCache(store)
         self._definitions: dict[str, Definition | None] = {}
 
     # -- helpers --------------------------------------------------------------------------
@@ -366,11 +367,10 @@ class ResourceService:
         if not strategy.kind.namespaced:
             return
         ns_name = obj["metadata"].get("namespace") or ""
-        item = await self.store.get(Key(NAMESPACES, "", ns_name))
-        if item is None:
+        state = await self.namespaces.state(ns_name)
+        if state is None:
             raise not_found("namespaces", ns_name)
-        ns = item.decode()
-        if ns.get("metadata", {}).get("deletionTimestamp") or ns.get("status", {}).get("phase") == "Terminating":
+        if state:
             raise Forbidden(
                 f'{strategy.kind.plural} "{obj["metadata"].get("name") or obj["metadata"].get("generateName")}" '
                 f"is forbidden: unable to create new content in namespace {ns_name} because it is being terminated"

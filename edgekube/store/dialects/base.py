@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from edgekube.store.dialects.tables import events, metadata, objects, state
@@ -40,6 +40,32 @@ class NewEvent:
     type: EventType
     prev_revision: int | None
     value: bytes
+
+
+# The statements on the write and get paths are built once: constructing SQLAlchemy
+# expressions per call was a tenth of the create path's CPU.
+_CURRENT_REVISIONS = select(objects.c.resource, objects.c.namespace, objects.c.name, objects.c.revision).where(
+    tuple_(objects.c.resource, objects.c.namespace, objects.c.name).in_(bindparam("keys", expanding=True))
+)
+_INSERT_EVENTS = insert(events)
+_DELETE_OBJECT = delete(objects).where(
+    and_(
+        objects.c.resource == bindparam("r"),
+        objects.c.namespace == bindparam("ns"),
+        objects.c.name == bindparam("n"),
+    )
+)
+_GET_OBJECT = (
+    select(events.c.revision, events.c.value)
+    .select_from(objects.join(events, events.c.revision == objects.c.revision))
+    .where(
+        and_(
+            objects.c.resource == bindparam("r"),
+            objects.c.namespace == bindparam("ns"),
+            objects.c.name == bindparam("n"),
+        )
+    )
+)
 
 
 class BaseDialect(ABC):
@@ -97,17 +123,13 @@ class BaseDialect(ABC):
         out: dict[Key, int] = {}
         # Row-value IN lists stay well under SQLite's 32766 parameter limit in chunks of 500.
         for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            stmt = select(objects.c.resource, objects.c.namespace, objects.c.name, objects.c.revision).where(
-                tuple_(objects.c.resource, objects.c.namespace, objects.c.name).in_(chunk)
-            )
-            for r in conn.execute(stmt):
+            for r in conn.execute(_CURRENT_REVISIONS, {"keys": wanted[start : start + 500]}):
                 out[Key(r[0], r[1], r[2])] = int(r[3])
         return out
 
     def insert_events(self, conn: Connection, rows: Sequence[NewEvent]) -> None:
         conn.execute(
-            insert(events),
+            _INSERT_EVENTS,
             [
                 {
                     "revision": r.revision,
@@ -123,28 +145,12 @@ class BaseDialect(ABC):
         )
 
     def delete_objects(self, conn: Connection, keys: Sequence[Key]) -> None:
-        for k in keys:
-            conn.execute(
-                delete(objects).where(
-                    and_(objects.c.resource == k.resource, objects.c.namespace == k.namespace, objects.c.name == k.name)
-                )
-            )
+        conn.execute(_DELETE_OBJECT, [{"r": k.resource, "ns": k.namespace, "n": k.name} for k in keys])
 
     # -- reads ----------------------------------------------------------------------------
 
     def get_object(self, conn: Connection, key: Key) -> Row | None:
-        stmt = (
-            select(events.c.revision, events.c.value)
-            .select_from(objects.join(events, events.c.revision == objects.c.revision))
-            .where(
-                and_(
-                    objects.c.resource == key.resource,
-                    objects.c.namespace == key.namespace,
-                    objects.c.name == key.name,
-                )
-            )
-        )
-        r = conn.execute(stmt).first()
+        r = conn.execute(_GET_OBJECT, {"r": key.resource, "ns": key.namespace, "n": key.name}).first()
         return None if r is None else Row(key.namespace, key.name, int(r[0]), r[1])
 
     def list_current(
