@@ -78,6 +78,18 @@ class AgentSettings:
 
 
 @dataclass
+class ControllerSettings:
+    node_monitor_period: float = 5.0
+    """Seconds between checks of node leases."""
+    node_monitor_grace_period: float = 40.0
+    """Seconds without a lease renewal before a node is marked Ready=Unknown and tainted."""
+    default_toleration_seconds: int = 300
+    """tolerationSeconds given to pods for the not-ready and unreachable taints."""
+    disable_controllers: bool = False
+    """Serve the API only: no scheduler, no controllers (for tests of the bare API)."""
+
+
+@dataclass
 class LogSettings:
     log_format: str = "auto"
     """console, json, or auto (console on a terminal, JSON otherwise)."""
@@ -93,6 +105,7 @@ class ServerSettings:
     access: AccessSettings = field(default_factory=AccessSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     agent: AgentSettings = field(default_factory=AgentSettings)
+    controllers: ControllerSettings = field(default_factory=ControllerSettings)
     logging: LogSettings = field(default_factory=LogSettings)
 
     @property
@@ -146,6 +159,10 @@ SERVER_OPTIONS: tuple[Option, ...] = (
     Option("compaction-interval", "store", "Seconds between compaction passes", float),
     Option("compaction-retention-seconds", "store", "Seconds of history kept for watches", float),
     Option("compaction-retention-events", "store", "Most events of history kept", int),
+    Option("node-monitor-period", "controllers", "Seconds between node lease checks", float),
+    Option("node-monitor-grace-period", "controllers", "Seconds without a lease before a node is NotReady", float),
+    Option("default-toleration-seconds", "controllers", "tolerationSeconds for not-ready/unreachable", int),
+    Option("disable-controllers", "controllers", "Run no scheduler or controllers", _bool, switch=True),
     Option("disable-agent", "agent", "Do not run the embedded agent", _bool, switch=True),
     Option("node-name", "agent", "Node name of the embedded agent"),
     Option("node-ip", "agent", "InternalIP of the embedded agent's node"),

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from edgekube.api.app import build_app
 from edgekube.config import ServerSettings
+from edgekube.controllers.managing import run_controllers
 from edgekube.resources.openapi.documents import OpenAPIDocuments
 from edgekube.resources.openapi.loading import cache_file_name, load_schema
 from edgekube.resources.registry import default_registry
@@ -171,8 +172,14 @@ async def start_server(settings: ServerSettings) -> Running:
                 retention_events=settings.store.compaction_retention_events,
             ),
             name="compacting",
-        )
+        ),
     ]
+    if not settings.controllers.disable_controllers:
+        tasks.append(
+            asyncio.create_task(
+                run_controllers(service=service, settings=settings.controllers), name="controller-manager"
+            )
+        )
     if not settings.agent.disable_agent:
         log.warning("the embedded agent is not available in this version; running the control plane only")
     log.info("edgekube server is running", url=url, kubeconfig=str(kubeconfig), data_dir=str(settings.data_dir))
