@@ -1,4 +1,4 @@
-"""Port numbers, port names (IANA_SVC_NAME) and protocols, as Services and Endpoints use them.
+"""Port numbers, port names (IANA_SVC_NAME) and protocols, as pods, Services and Endpoints use them.
 
 Messages keep the Kubernetes wording. Port values come straight from JSON, so a check
 never assumes an int: a string where a number belongs is reported, not raised.
@@ -37,9 +37,9 @@ def port_name_problems(name: str) -> list[str]:
     if not _HAS_LETTER.search(name):
         errs.append("must contain at least one letter (a-z)")
     if "--" in name:
-        errs.append("must not contain consecutive hyphens (--)")
+        errs.append("must not contain consecutive hyphens")
     if name.startswith("-") or name.endswith("-"):
-        errs.append("must not begin or end with a hyphen (-)")
+        errs.append("must not begin or end with a hyphen")
     return errs
 
 

@@ -20,14 +20,15 @@ from edgekube.resources.kinds.workload_intstr import (
 )
 from edgekube.resources.kinds.workload_replicas import validate_selector_unchanged
 from edgekube.resources.kinds.workload_selectors import (
-    format_label_selector,
     format_labels,
     validate_workload_selector,
 )
 from edgekube.resources.kinds.workload_status import validate_counters
 from edgekube.resources.kinds.workload_templates import (
     default_pod_template,
-    template_containers,
+    default_rolling_strategy,
+    template_cells,
+    template_columns,
     validate_controller_template,
 )
 from edgekube.resources.objects import Obj, get_path, set_default
@@ -58,9 +59,7 @@ COLUMNS = (
     Column("Available", type="integer", description="Nodes whose daemon pod is available."),
     Column("Node Selector", description="The node selector of the pod template."),
     AGE_COLUMN,
-    Column("Containers", priority=1, description="Container names of the pod template."),
-    Column("Images", priority=1, description="Container images of the pod template."),
-    Column("Selector", priority=1, description="The label selector of the daemon set's pods."),
+    *template_columns("daemon set"),
 )
 
 # The first four are always present in apps/v1 status, so a new DaemonSet shows them as 0.
@@ -97,7 +96,7 @@ class DaemonSetStrategy(Strategy):
         set_default(spec, "updateStrategy", {})
         strategy = spec["updateStrategy"]
         if isinstance(strategy, dict):
-            _default_update_strategy(strategy)
+            default_rolling_strategy(strategy, max_unavailable=1, max_surge=0)
         set_default(spec, "revisionHistoryLimit", 10)
         default_pod_template(spec.get("template"))
 
@@ -113,7 +112,6 @@ class DaemonSetStrategy(Strategy):
 
     def row(self, obj: Obj, now: datetime) -> list[Any]:
         status = mapping(obj.get("status"))
-        containers, images = template_containers(obj)
         return [
             get_path(obj, "metadata", "name"),
             as_int(status.get("desiredNumberScheduled")) or 0,
@@ -123,22 +121,8 @@ class DaemonSetStrategy(Strategy):
             as_int(status.get("numberAvailable")) or 0,
             format_labels(get_path(obj, "spec", "template", "spec", "nodeSelector")),
             age(obj, now),
-            containers,
-            images,
-            format_label_selector(get_path(obj, "spec", "selector")),
+            *template_cells(obj),
         ]
-
-
-def _default_update_strategy(strategy: dict[str, Any]) -> None:
-    if strategy.get("type") in (None, ""):
-        strategy["type"] = "RollingUpdate"
-    if strategy["type"] != "RollingUpdate":
-        return
-    set_default(strategy, "rollingUpdate", {})
-    rolling = strategy["rollingUpdate"]
-    if isinstance(rolling, dict):
-        set_default(rolling, "maxUnavailable", 1)
-        set_default(rolling, "maxSurge", 0)
 
 
 def _validate_spec(spec: Any) -> list[Cause]:

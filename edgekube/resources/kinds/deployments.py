@@ -23,9 +23,13 @@ from edgekube.resources.kinds.workload_replicas import (
     validate_replica_spec,
     validate_selector_unchanged,
 )
-from edgekube.resources.kinds.workload_selectors import format_label_selector
 from edgekube.resources.kinds.workload_status import validate_counters
-from edgekube.resources.kinds.workload_templates import default_pod_template, template_containers
+from edgekube.resources.kinds.workload_templates import (
+    default_pod_template,
+    default_rolling_strategy,
+    template_cells,
+    template_columns,
+)
 from edgekube.resources.objects import Obj, get_path, set_default
 from edgekube.resources.strategy import AGE_COLUMN, NAME_COLUMN, Column, Kind, Strategy, age
 from edgekube.resources.validation import forbidden, invalid_value, unsupported_value
@@ -53,9 +57,7 @@ COLUMNS = (
     Column("Up-to-date", type="integer", description="Pods running the current template."),
     Column("Available", type="integer", description="Pods ready for at least minReadySeconds."),
     AGE_COLUMN,
-    Column("Containers", priority=1, description="Container names of the pod template."),
-    Column("Images", priority=1, description="Container images of the pod template."),
-    Column("Selector", priority=1, description="The label selector of the deployment's pods."),
+    *template_columns("deployment"),
 )
 
 _COUNTERS = (
@@ -94,7 +96,7 @@ class DeploymentStrategy(Strategy):
         set_default(spec, "strategy", {})
         strategy = spec["strategy"]
         if isinstance(strategy, dict):
-            _default_strategy(strategy)
+            default_rolling_strategy(strategy, max_unavailable=DEFAULT_UNAVAILABLE, max_surge=DEFAULT_SURGE)
         set_default(spec, "revisionHistoryLimit", 10)
         set_default(spec, "progressDeadlineSeconds", 600)
         default_pod_template(spec.get("template"))
@@ -118,29 +120,14 @@ class DeploymentStrategy(Strategy):
         desired = as_int(get_path(obj, "spec", "replicas")) or 0
         status = mapping(obj.get("status"))
         ready = as_int(status.get("readyReplicas")) or 0
-        containers, images = template_containers(obj)
         return [
             get_path(obj, "metadata", "name"),
             f"{ready}/{desired}",
             as_int(status.get("updatedReplicas")) or 0,
             as_int(status.get("availableReplicas")) or 0,
             age(obj, now),
-            containers,
-            images,
-            format_label_selector(get_path(obj, "spec", "selector")),
+            *template_cells(obj),
         ]
-
-
-def _default_strategy(strategy: dict[str, Any]) -> None:
-    if strategy.get("type") in (None, ""):
-        strategy["type"] = "RollingUpdate"
-    if strategy["type"] != "RollingUpdate":
-        return
-    set_default(strategy, "rollingUpdate", {})
-    rolling = strategy["rollingUpdate"]
-    if isinstance(rolling, dict):
-        set_default(rolling, "maxUnavailable", DEFAULT_UNAVAILABLE)
-        set_default(rolling, "maxSurge", DEFAULT_SURGE)
 
 
 def validate_rollout(strategy: Any, path: str) -> list[Cause]:

@@ -8,10 +8,10 @@ must be unique across the whole pod (per protocol and host IP).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from edgekube.errors import Cause
+from edgekube.resources.kinds.common_ports import PORT_RANGE, PROTOCOLS, port_name_problems, port_number_problems
 from edgekube.resources.kinds.workload_causes import as_int, dicts, text
 from edgekube.resources.validation import (
     duplicate,
@@ -20,33 +20,8 @@ from edgekube.resources.validation import (
     unsupported_value,
 )
 
-PROTOCOLS = ("SCTP", "TCP", "UDP")
-PORT_NAME_MAX = 15
-PORT_RANGE_ERROR = "must be between 1 and 65535, inclusive"
-
-_PORT_NAME_CHARS = re.compile(r"^[-a-z0-9]+$")
-_HAS_LETTER = re.compile(r"[a-z]")
-
-
-def port_number_problems(value: int) -> list[str]:
-    """Problems with `value` as a TCP/UDP port number."""
-    return [] if 1 <= value <= 65535 else [PORT_RANGE_ERROR]
-
-
-def port_name_problems(value: str) -> list[str]:
-    """Problems with `value` as a named port (IANA_SVC_NAME), in Kubernetes' words."""
-    errs = []
-    if len(value) > PORT_NAME_MAX:
-        errs.append(f"must be no more than {PORT_NAME_MAX} characters")
-    if not _PORT_NAME_CHARS.match(value):
-        errs.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
-    if not _HAS_LETTER.search(value):
-        errs.append("must contain at least one letter (a-z)")
-    if "--" in value:
-        errs.append("must not contain consecutive hyphens")
-    if value.startswith("-") or value.endswith("-"):
-        errs.append("must not begin or end with a hyphen")
-    return errs
+# One home for the number and IANA-name rules, shared with Services and Endpoints.
+PORT_RANGE_ERROR = PORT_RANGE
 
 
 def validate_port_ref(value: Any, field: str) -> list[Cause]:

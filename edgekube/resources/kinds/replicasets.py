@@ -17,9 +17,12 @@ from edgekube.resources.kinds.workload_replicas import (
     validate_replica_spec,
     validate_selector_unchanged,
 )
-from edgekube.resources.kinds.workload_selectors import format_label_selector
 from edgekube.resources.kinds.workload_status import validate_counters
-from edgekube.resources.kinds.workload_templates import default_pod_template, template_containers
+from edgekube.resources.kinds.workload_templates import (
+    default_pod_template,
+    template_cells,
+    template_columns,
+)
 from edgekube.resources.objects import Obj, get_path, set_default
 from edgekube.resources.strategy import AGE_COLUMN, NAME_COLUMN, Column, Kind, Strategy, age
 
@@ -42,9 +45,7 @@ COLUMNS = (
     Column("Current", type="integer", description="The number of pods that exist."),
     Column("Ready", type="integer", description="The number of pods that are ready."),
     AGE_COLUMN,
-    Column("Containers", priority=1, description="Container names of the pod template."),
-    Column("Images", priority=1, description="Container images of the pod template."),
-    Column("Selector", priority=1, description="The label selector of the replica set's pods."),
+    *template_columns("replica set"),
 )
 
 _COUNTERS = (
@@ -92,16 +93,13 @@ class ReplicaSetStrategy(Strategy):
 
     def row(self, obj: Obj, now: datetime) -> list[Any]:
         status = mapping(obj.get("status"))
-        containers, images = template_containers(obj)
         return [
             get_path(obj, "metadata", "name"),
             as_int(get_path(obj, "spec", "replicas")) or 0,
             as_int(status.get("replicas")) or 0,
             as_int(status.get("readyReplicas")) or 0,
             age(obj, now),
-            containers,
-            images,
-            format_label_selector(get_path(obj, "spec", "selector")),
+            *template_cells(obj),
         ]
 
     def field_values(self, obj: Obj) -> dict[str, str]:

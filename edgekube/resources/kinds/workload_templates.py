@@ -14,8 +14,9 @@ from edgekube.errors import Cause
 from edgekube.resources.kinds.pod_defaults import default_pod_spec
 from edgekube.resources.kinds.pod_spec import validate_pod_spec
 from edgekube.resources.kinds.workload_causes import dicts, mapping, text
-from edgekube.resources.kinds.workload_selectors import selector_matches, usable_selector
-from edgekube.resources.objects import Obj, get_path
+from edgekube.resources.kinds.workload_selectors import format_label_selector, selector_matches, usable_selector
+from edgekube.resources.objects import Obj, get_path, set_default
+from edgekube.resources.strategy import Column
 from edgekube.resources.validation import (
     forbidden,
     invalid_value,
@@ -72,6 +73,34 @@ def validate_controller_template(template: Any, selector: Any, path: str, owner:
                 )
             )
     return causes
+
+
+def template_columns(owner: str) -> tuple[Column, ...]:
+    """The `-o wide` columns every workload kind ends with; `owner` reads "deployment" etc."""
+    return (
+        Column("Containers", priority=1, description="Container names of the pod template."),
+        Column("Images", priority=1, description="Container images of the pod template."),
+        Column("Selector", priority=1, description=f"The label selector of the {owner}'s pods."),
+    )
+
+
+def template_cells(obj: Obj) -> list[Any]:
+    """The cells of `template_columns`: container names, images and the selector."""
+    containers, images = template_containers(obj)
+    return [containers, images, format_label_selector(get_path(obj, "spec", "selector"))]
+
+
+def default_rolling_strategy(strategy: dict[str, Any], *, max_unavailable: int | str, max_surge: int | str) -> None:
+    """RollingUpdate unless told otherwise, with the kind's maxUnavailable and maxSurge."""
+    if strategy.get("type") in (None, ""):
+        strategy["type"] = "RollingUpdate"
+    if strategy["type"] != "RollingUpdate":
+        return
+    set_default(strategy, "rollingUpdate", {})
+    rolling = strategy["rollingUpdate"]
+    if isinstance(rolling, dict):
+        set_default(rolling, "maxUnavailable", max_unavailable)
+        set_default(rolling, "maxSurge", max_surge)
 
 
 def template_containers(obj: Obj) -> tuple[str, str]:
