@@ -33,6 +33,7 @@ import orjson
 from aiohttp import hdrs, web
 
 import edgekube
+from edgekube.api.media import MediaRange, parse_accept
 from edgekube.errors import NotAcceptable, NotFound
 from edgekube.resources.registry import GroupVersion, Registry
 from edgekube.resources.strategy import Kind
@@ -115,9 +116,7 @@ def _version_priority(version: str) -> tuple[int, int, int, int, str]:
 
 def _kinds(registry: Registry, group: str, version: str) -> list[Kind]:
     """The kinds of one group-version, sorted by plural as Kubernetes lists them."""
-    return sorted(
-        (s.kind for s in registry.in_group_version(group, version)), key=lambda k: k.plural
-    )
+    return sorted((s.kind for s in registry.in_group_version(group, version)), key=lambda k: k.plural)
 
 
 def _groups(registry: Registry) -> dict[str, list[str]]:
@@ -264,43 +263,13 @@ def version_info() -> dict[str, str]:
         "gitCommit": "",
         "gitTreeState": "clean",
         "buildDate": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "goVersion": f"python{sys.version_info.major}.{sys.version_info.minor}."
-        f"{sys.version_info.micro}",
+        "goVersion": f"python{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}",
         "compiler": sys.implementation.name,
         "platform": f"{sys.platform}/{_ARCHITECTURES.get(machine, machine)}",
     }
 
 
 # -- content negotiation ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MediaRange:
-    """One entry of an Accept header: `type/subtype;param=value;q=0.5`."""
-
-    type: str
-    params: dict[str, str]
-    q: float
-
-
-def parse_accept(header: str) -> list[MediaRange]:
-    """The media ranges of an Accept header, in header order (malformed entries dropped)."""
-    ranges = []
-    for raw in header.split(","):
-        media, *params = (p.strip() for p in raw.split(";"))
-        if "/" not in media:
-            continue
-        parsed: dict[str, str] = {}
-        for param in params:
-            name, sep, value = param.partition("=")
-            if sep:
-                parsed[name.strip().lower()] = value.strip().strip('"')
-        try:
-            q = float(parsed.pop("q", "1"))
-        except ValueError:
-            q = 0.0
-        ranges.append(MediaRange(media.lower(), parsed, q))
-    return ranges
 
 
 def _offer(media: MediaRange) -> str | None:
@@ -378,9 +347,7 @@ def _by_path(docs: dict[str, Document], what: str) -> Handler:
         key = "/".join(request.match_info.values())
         doc = docs.get(key)
         if doc is None:
-            raise NotFound(
-                f'the server could not find the requested resource ({what} "{key}" is not served)'
-            )
+            raise NotFound(f'the server could not find the requested resource ({what} "{key}" is not served)')
         return doc.respond(request, JSON)
 
     return handle
@@ -403,10 +370,7 @@ def routes(registry: Registry, *, server_address: str = "") -> list[web.RouteDef
         if g
     }
     # Keys as the URL parameters joined: "v1" for /api/v1, "apps/v1" for /apis/apps/v1.
-    resource_lists = {
-        gv.api_version: Document.of(api_resource_list(registry, gv))
-        for gv in registry.group_versions()
-    }
+    resource_lists = {gv.api_version: Document.of(api_resource_list(registry, gv)) for gv in registry.group_versions()}
     core_lists = {k: d for k, d in resource_lists.items() if "/" not in k}
     group_lists = {k: d for k, d in resource_lists.items() if "/" in k}
     return [

@@ -15,7 +15,7 @@ import orjson
 import yaml
 from aiohttp import web
 
-from edgekube.api.discovery import parse_accept
+from edgekube.api.media import parse_accept
 from edgekube.errors import BadRequest, NotAcceptable, RequestEntityTooLarge, UnsupportedMediaType
 
 MAX_BODY = 3 * 1024 * 1024

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edgekube.api.discovery import aggregated_media_type, negotiate, parse_accept
+from edgekube.api.discovery import aggregated_media_type, negotiate
+from edgekube.api.media import parse_accept
 from edgekube.errors import NotAcceptable
 
 V2 = aggregated_media_type("v2")
