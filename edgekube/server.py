@@ -22,12 +22,14 @@ from aiohttp import web
 from edgekube.api.app import build_app
 from edgekube.config import ServerSettings
 from edgekube.controllers.managing import run_controllers
+from edgekube.resources.kinds.common_service_ports import NODE_PORT_RANGE
 from edgekube.resources.openapi.documents import OpenAPIDocuments
 from edgekube.resources.openapi.loading import cache_file_name, load_schema
 from edgekube.resources.registry import default_registry
 from edgekube.security.certs import ensure_tls, server_ssl_context
 from edgekube.security.kubeconfig import write_kubeconfig
 from edgekube.security.tokens import TokenAuthenticator, User, ensure_admin_token
+from edgekube.service.allocating import ServiceAllocator
 from edgekube.service.bootstrap import ensure_defaults
 from edgekube.service.resources import ResourceService
 from edgekube.store import migrating
@@ -121,6 +123,8 @@ async def start_server(settings: ServerSettings) -> Running:
     schema = await asyncio.to_thread(load_schema, schema_path)
     documents = await asyncio.to_thread(OpenAPIDocuments.load, schema_path, registry)
     service = ResourceService(store, registry, schema)
+    allocator = ServiceAllocator(store, settings.network.service_cidr, NODE_PORT_RANGE)
+    service.admission.append(allocator)
     await ensure_defaults(service, registry)
 
     tls = await asyncio.to_thread(ensure_tls, server_dir / "tls", sans=certificate_names(settings))
@@ -164,6 +168,7 @@ async def start_server(settings: ServerSettings) -> Running:
     )
     tasks = [
         asyncio.create_task(service.namespaces.run(), name="namespace-cache"),
+        asyncio.create_task(allocator.run(), name="service-allocator"),
         asyncio.create_task(
             compacting(
                 store=store,
