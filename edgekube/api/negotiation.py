@@ -1,6 +1,7 @@
 """What a resource request sends and wants back: body decoding, Accept negotiation, options.
 
-Bodies may be JSON or YAML (as kubectl and people with curl send them), at most 3 MiB.
+Bodies may be JSON or YAML (as people with curl send them) or Kubernetes protobuf (what
+kubectl's typed `create` subcommands and Go clients send), at most 3 MiB.
 Responses are JSON, or YAML when asked for, optionally as a `Table` (what `kubectl get`
 asks for) or as `PartialObjectMetadata`; protobuf is never offered, so clients that
 list it first fall back to JSON.
@@ -16,6 +17,7 @@ import yaml
 from aiohttp import web
 
 from edgekube.api.media import parse_accept
+from edgekube.api.protobuf import decode_protobuf, is_protobuf
 from edgekube.errors import BadRequest, NotAcceptable, RequestEntityTooLarge, UnsupportedMediaType
 
 MAX_BODY = 3 * 1024 * 1024
@@ -107,8 +109,8 @@ def decode_body(data: bytes, content_type: str) -> Any:
             return yaml.load(data, Loader=_YamlLoader)
         except yaml.YAMLError as err:
             raise BadRequest(f"the request body is not valid YAML: {err}") from err
-    if media.startswith("application/vnd.kubernetes.protobuf"):
-        raise UnsupportedMediaType("protobuf bodies are not supported; send application/json")
+    if is_protobuf(media):
+        return decode_protobuf(data)
     raise UnsupportedMediaType(f"unsupported content type {media!r}; send application/json or application/yaml")
 
 

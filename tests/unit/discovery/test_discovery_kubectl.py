@@ -5,18 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 from pathlib import Path
 
-import pytest
 import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-Client = TestClient[web.Request, web.Application]
-KUBECTL = shutil.which("kubectl")
+from tests.support.tools import require_kubectl
 
-pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+Client = TestClient[web.Request, web.Application]
 
 
 async def _kubectl(client: Client, tmp_path: Path, *args: str) -> str:
@@ -36,9 +33,8 @@ async def _kubectl(client: Client, tmp_path: Path, *args: str) -> str:
         )
     )
     env = {**os.environ, "KUBECONFIG": str(config), "HOME": str(tmp_path)}
-    assert KUBECTL is not None
     proc = await asyncio.create_subprocess_exec(
-        KUBECTL,
+        require_kubectl(),
         *args,
         "--cache-dir",
         str(tmp_path / "cache"),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,7 @@ from aiohttp.test_utils import TestServer
 from edgekube.api.openapi import routes
 from edgekube.resources.openapi.documents import OpenAPIDocuments
 from edgekube.resources.registry import Registry
-
-KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
-pytestmark = pytest.mark.skipif(not os.path.exists(KUBECTL), reason="kubectl not installed")
+from tests.support.tools import require_kubectl
 
 KUBECONFIG = """\
 apiVersion: v1
@@ -43,23 +40,32 @@ def _discovery(registry: Registry, seen: list[str]) -> list[web.RouteDef]:
         for gv in registry.group_versions():
             if gv.group:
                 version = {"groupVersion": gv.api_version, "version": gv.version}
-                groups.append(
-                    {"name": gv.group, "versions": [version], "preferredVersion": version}
-                )
+                groups.append({"name": gv.group, "versions": [version], "preferredVersion": version})
         return web.json_response({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 
     async def resources(request: web.Request) -> web.Response:
         group = request.match_info.get("group", "")
         version = request.match_info["version"]
         found = [
-            {"name": k.plural, "singularName": k.singular, "namespaced": k.namespaced,
-             "kind": k.kind, "verbs": list(k.verbs), "shortNames": list(k.short_names)}
-            for k in registry.kinds() if (k.group, k.version) == (group, version)
+            {
+                "name": k.plural,
+                "singularName": k.singular,
+                "namespaced": k.namespaced,
+                "kind": k.kind,
+                "verbs": list(k.verbs),
+                "shortNames": list(k.short_names),
+            }
+            for k in registry.kinds()
+            if (k.group, k.version) == (group, version)
         ]
-        return web.json_response({
-            "kind": "APIResourceList", "apiVersion": "v1",
-            "groupVersion": f"{group}/{version}" if group else version, "resources": found,
-        })
+        return web.json_response(
+            {
+                "kind": "APIResourceList",
+                "apiVersion": "v1",
+                "groupVersion": f"{group}/{version}" if group else version,
+                "resources": found,
+            }
+        )
 
     async def create(request: web.Request) -> web.Response:
         seen.append(request.path_qs)
@@ -84,11 +90,15 @@ class Kubectl:
         (tmp / "kubeconfig").write_text(KUBECONFIG % port)
 
     async def __call__(self, *args: str) -> str:
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(self.tmp),
-               "KUBECONFIG": str(self.tmp / "kubeconfig")}
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(self.tmp), "KUBECONFIG": str(self.tmp / "kubeconfig")}
         proc = await asyncio.create_subprocess_exec(
-            KUBECTL, "--cache-dir", str(self.tmp / "cache"), *args,
-            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            require_kubectl(),
+            "--cache-dir",
+            str(self.tmp / "cache"),
+            *args,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
         assert proc.returncode == 0, err.decode()
@@ -96,9 +106,7 @@ class Kubectl:
 
 
 @pytest.fixture
-async def kubectl(
-    documents: OpenAPIDocuments, registry: Registry, tmp_path: Path
-) -> AsyncIterator[Kubectl]:
+async def kubectl(documents: OpenAPIDocuments, registry: Registry, tmp_path: Path) -> AsyncIterator[Kubectl]:
     posted: list[str] = []
     app = web.Application()
     app.add_routes(routes(documents))
