@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from edgekube import __version__
 from edgekube.config import SettingsError, add_server_flags, load_server_settings
 from edgekube.logging import configure
+from edgekube.simulating import command as simulate_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(key = flag name) or as EDGEKUBE_<FLAG_NAME> in the environment.",
     )
     add_server_flags(server)
+    simulate_command.add_parser(sub)
     sub.add_parser("version", help="print the version")
     return parser
 
@@ -43,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "version":
         print(f"edgekube {__version__}")
         return 0
+    if args.command == "simulate":
+        return simulate_command.run(args)
     if args.command == "server":
         from edgekube.server import StartupError, serve
 

@@ -16,6 +16,25 @@ FORBIDDEN = {
     "edgekube.service": ("edgekube.api", "edgekube.server", "agent"),
     "edgekube.api": ("edgekube.store", "edgekube.server", "agent"),
     "edgekube.security": ("edgekube.store", "edgekube.service", "edgekube.api", "agent"),
+    # The client and the simulator talk HTTP to a server; they never reach into one.
+    "edgekube.client": (
+        "edgekube.store",
+        "edgekube.service",
+        "edgekube.api",
+        "edgekube.server",
+        "edgekube.controllers",
+        "edgekube.scheduler",
+        "agent",
+    ),
+    "edgekube.simulating": (
+        "edgekube.store",
+        "edgekube.service",
+        "edgekube.api",
+        "edgekube.server",
+        "edgekube.controllers",
+        "edgekube.scheduler",
+        "agent",
+    ),
     "edgekube": ("agent",),
 }
 SQL_MODULES = ("sqlalchemy", "sqlite3", "alembic")
