@@ -10,6 +10,7 @@ from edgekube.api import discovery, health, openapi
 from edgekube.api.middleware import authentication, errors
 from edgekube.api.negotiation import MAX_BODY
 from edgekube.api.resources import ResourceHandler
+from edgekube.api.watching import WATCHES, close_watches
 from edgekube.resources.openapi.documents import OpenAPIDocuments
 from edgekube.resources.registry import Registry
 from edgekube.security.tokens import TokenAuthenticator
@@ -30,6 +31,8 @@ def build_app(
     # The body limit is enforced (and answered with a Status) by read_body; aiohttp's own
     # check would answer in plain text, so it is set just above ours.
     app = web.Application(middlewares=[errors, authentication(authenticator)], client_max_size=MAX_BODY + 1024)
+    app[WATCHES] = set()
+    app.on_shutdown.append(close_watches)
     app.add_routes(health.routes(ready))
     app.add_routes(discovery.routes(registry, server_address=server_address))
     app.add_routes(openapi.routes(documents))

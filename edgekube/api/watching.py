@@ -20,6 +20,8 @@ from edgekube.errors import Gone
 from edgekube.service.watching import ClientWatch, WatchEvent
 
 BOOKMARK_INTERVAL = 60.0  # seconds of quiet before a bookmark, as Kubernetes roughly does
+WATCHES = web.AppKey("watches", set[ClientWatch])
+CLIENT_CHECK = 5.0  # seconds between checks that the client is still there, when nothing happens
 DEFAULT_TIMEOUT = (1800.0, 3600.0)
 
 
@@ -43,6 +45,8 @@ async def stream(
     include: str,
     bookmark_interval: float = BOOKMARK_INTERVAL,
 ) -> web.StreamResponse:
+    active = request.app[WATCHES]
+    active.add(watch)
     response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
     response.enable_chunked_encoding()
     await response.prepare(request)
@@ -54,7 +58,9 @@ async def stream(
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            wait = min(left, bookmark_interval) if bookmarks else left
+            if watch.closed or request.transport is None or request.transport.is_closing():
+                break  # the server is stopping, or the client went away
+            wait = min(left, bookmark_interval if bookmarks else left, CLIENT_CHECK)
             try:
                 event = await watch.next(wait)
             except Gone as err:
@@ -70,9 +76,17 @@ async def stream(
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
+        active.discard(watch)
         watch.close()
     try:
         await response.write_eof()
     except ConnectionResetError:
         pass
     return response
+
+
+async def close_watches(app: web.Application) -> None:
+    """On shutdown: end every open watch at once, so stopping does not wait on idle streams."""
+    watches: set[ClientWatch] = app[WATCHES]
+    for watch in list(watches):
+        watch.close()

@@ -58,6 +58,7 @@ class ClientWatch:
             strategy.kind.store_key, sel.namespace, start_revision, want_prev=not sel.everything
         )
         self._initial: deque[WatchEvent] = deque()
+        self._closed = False
         for item in initial or ():
             ev = WatchEvent("ADDED", item.value, item.revision)
             if sel.everything or sel.matches(strategy, ev.decoded()):
@@ -118,5 +119,10 @@ class ClientWatch:
             return WatchEvent("MODIFIED", event.value, event.revision, event.obj)
         return None
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
+        self._closed = True
         self._stream.close()
