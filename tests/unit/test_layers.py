@@ -38,6 +38,7 @@ FORBIDDEN = {
     "edgekube": ("agent",),
 }
 SQL_MODULES = ("sqlalchemy", "sqlite3", "alembic")
+CONTAINER_MODULES = ("podman",)
 
 
 def imports(path: Path) -> set[str]:
@@ -86,3 +87,13 @@ def test_server_never_imports_the_kubernetes_client() -> None:
         if mod == "edgekube.resources.openapi.building":
             continue
         assert not any(n.split(".")[0] == "kubernetes" for n in imports(path)), mod
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_the_runtime_speaks_to_podman(path: Path) -> None:
+    """podman-py appears only below agent/runtime."""
+    mod = module_name(path)
+    if mod.startswith("agent.runtime"):
+        return
+    bad = sorted(n for n in imports(path) if n.split(".")[0] in CONTAINER_MODULES)
+    assert not bad, f"{mod} imports {bad}"
