@@ -27,6 +27,7 @@ def build_app(
     authenticator: TokenAuthenticator,
     ready: Callable[[], bool],
     server_address: str = "",
+    gc_running: bool = False,
 ) -> web.Application:
     # The body limit is enforced (and answered with a Status) by read_body; aiohttp's own
     # check would answer in plain text, so it is set just above ours.
@@ -36,7 +37,7 @@ def build_app(
     app.add_routes(health.routes(ready))
     app.add_routes(discovery.routes(registry, server_address=server_address))
     app.add_routes(openapi.routes(documents))
-    handler = ResourceHandler(service, registry)
+    handler = ResourceHandler(service, registry, gc_running=gc_running)
     for prefix in ("/api/{tail:.+}", "/apis/{tail:.+}"):
         for method in RESOURCE_METHODS:
             app.router.add_route(method, prefix, handler)

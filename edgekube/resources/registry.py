@@ -10,6 +10,7 @@ from edgekube.resources.kinds import (
     daemonsets,
     deployments,
     endpoints,
+    endpointslices,
     events,
     leases,
     namespaces,
@@ -42,6 +43,7 @@ _MODULES = (
     daemonsets,
     leases,
     storageclasses,
+    endpointslices,
 )
 
 

@@ -96,7 +96,7 @@ class ServiceAllocator:
     # -- admission --------------------------------------------------------------------------
 
     async def __call__(self, operation: str, strategy: Strategy, obj: Obj, old: Obj | None) -> None:
-        if strategy.kind.store_key != SERVICES:
+        if operation not in ("CREATE", "UPDATE") or strategy.kind.store_key != SERVICES:
             return
         if not self._synced.is_set():
             try:

@@ -292,7 +292,7 @@ class ResourceService:
     ) -> Obj:
         key = self.key(strategy, namespace, name)
         new_meta = new.get("metadata", {})
-        if new_meta.get("deletionTimestamp") and not new_meta.get("finalizers"):
+        if new_meta.get("deletionTimestamp") and not new_meta.get("finalizers") and not _spec_finalizers(strategy, new):
             # The last finalizer of an object being deleted is gone: the deletion completes.
             try:
                 await self.store.delete(key, new, expected_revision=revision)
@@ -375,6 +375,13 @@ class ResourceService:
                 f'{strategy.kind.plural} "{obj["metadata"].get("name") or obj["metadata"].get("generateName")}" '
                 f"is forbidden: unable to create new content in namespace {ns_name} because it is being terminated"
             )
+
+
+def _spec_finalizers(strategy: Strategy, obj: Obj) -> Any:
+    """A Namespace also waits for `spec.finalizers` (the namespace controller's `kubernetes`)."""
+    if (strategy.kind.group, strategy.kind.kind) != ("", "Namespace"):
+        return None
+    return (obj.get("spec") or {}).get("finalizers")
 
 
 def dumps(obj: Obj) -> bytes:

@@ -13,6 +13,7 @@ kubectl need the descriptions, so `OpenAPIDocuments.load` reads the file again w
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from importlib import metadata
@@ -34,8 +35,19 @@ class SchemaBuildError(RuntimeError):
 
 
 def cache_file_name() -> str:
-    """`schema-<edgekube version>-<kubernetes client version>.json`: a new release rebuilds."""
-    return f"schema-{_version('edgekube')}-{_version('kubernetes')}.json"
+    """`schema-<edgekube>-<kubernetes client>-<kinds digest>.json`.
+
+    A new release, a new client, or a change in the kinds served (which a development
+    tree sees without a version bump) each name a new file, so a stale cache is never read.
+    """
+    return f"schema-{_version('edgekube')}-{_version('kubernetes')}-{_kinds_digest()}.json"
+
+
+def _kinds_digest() -> str:
+    from edgekube.resources.registry import default_registry
+
+    served = sorted(f"{k.group}/{k.version}/{k.kind}" for k in default_registry().kinds())
+    return hashlib.sha256("\n".join(served).encode()).hexdigest()[:12]
 
 
 def _version(distribution: str) -> str:
