@@ -22,6 +22,7 @@ from aiohttp import web
 from edgekube.api.app import build_app
 from edgekube.config import ServerSettings
 from edgekube.controllers.managing import run_controllers
+from edgekube.controllers.namespaces import protect_system_namespaces
 from edgekube.resources.kinds.common_service_ports import NODE_PORT_RANGE
 from edgekube.resources.openapi.documents import OpenAPIDocuments
 from edgekube.resources.openapi.loading import cache_file_name, load_schema
@@ -32,6 +33,7 @@ from edgekube.security.tokens import TokenAuthenticator, User, ensure_admin_toke
 from edgekube.service.allocating import ServiceAllocator
 from edgekube.service.bootstrap import ensure_defaults
 from edgekube.service.resources import ResourceService
+from edgekube.service.tolerations import DefaultTolerationSeconds
 from edgekube.store import migrating
 from edgekube.store.compacting import compacting
 from edgekube.store.dialects.base import BaseDialect
@@ -125,6 +127,8 @@ async def start_server(settings: ServerSettings) -> Running:
     service = ResourceService(store, registry, schema)
     allocator = ServiceAllocator(store, settings.network.service_cidr, NODE_PORT_RANGE)
     service.admission.append(allocator)
+    service.admission.append(protect_system_namespaces)
+    service.admission.append(DefaultTolerationSeconds(settings.controllers.default_toleration_seconds))
     await ensure_defaults(service, registry)
 
     tls = await asyncio.to_thread(ensure_tls, server_dir / "tls", sans=certificate_names(settings))
@@ -138,6 +142,8 @@ async def start_server(settings: ServerSettings) -> Running:
         authenticator=authenticator,
         ready=lambda: True,
         server_address=f"{advertised_address(settings)}:{settings.network.https_listen_port}",
+        # Orphan and Foreground deletes wait on finalizers only a running garbage collector removes.
+        gc_running=not settings.controllers.disable_controllers,
     )
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=2.0)
     await runner.setup()

@@ -33,7 +33,24 @@ ControllerFactory = Callable[..., Runnable]
 
 def controller_classes() -> list[ControllerFactory]:
     """The controllers this server runs, in start order. Each is imported here only."""
-    found: list[ControllerFactory] = []
+    from edgekube.controllers.daemonsets import DaemonSetController
+    from edgekube.controllers.endpoints import EndpointsController, EndpointSliceController
+    from edgekube.controllers.garbage import GarbageCollector
+    from edgekube.controllers.namespaces import NamespaceController
+    from edgekube.controllers.nodes import NodeLifecycleController, PodGCController, TaintEvictionController
+    from edgekube.controllers.serviceaccounts import ServiceAccountController
+
+    found: list[ControllerFactory] = [
+        GarbageCollector,
+        NamespaceController,
+        ServiceAccountController,
+        EndpointsController,
+        EndpointSliceController,
+        NodeLifecycleController,
+        TaintEvictionController,
+        PodGCController,
+        DaemonSetController,
+    ]
     return found
 
 

@@ -61,7 +61,8 @@ def _grace_seconds(strategy: Strategy, obj: Obj, opts: DeleteOptions) -> int:
         return 0
     if opts.grace_period_seconds is not None:
         return opts.grace_period_seconds
-    return int(spec.get("terminationGracePeriodSeconds") or 30)
+    grace = spec.get("terminationGracePeriodSeconds")
+    return 30 if grace is None else int(grace)  # an explicit 0 means at once
 
 
 async def delete(
@@ -77,6 +78,8 @@ async def delete(
     for _attempt in range(CONFLICT_RETRIES):
         old, revision = await service.read(strategy, namespace, name)
         _check_preconditions(strategy, name, old, revision, opts)
+        for plugin in service.admission:
+            await plugin("DELETE", strategy, old, old)
         new = copy.deepcopy(old)
         md = new.setdefault("metadata", {})
         finalizers = list(md.get("finalizers") or [])

@@ -1,0 +1,13 @@
+"""A bench (fake clock, snapshot caches, write log) on the in-process resource service."""
+
+from __future__ import annotations
+
+import pytest
+
+from edgekube.service.resources import ResourceService
+from tests.unit.controllers.nodes.harness import Bench
+
+
+@pytest.fixture
+def bench(service: ResourceService) -> Bench:
+    return Bench(service)
