@@ -34,10 +34,12 @@ ControllerFactory = Callable[..., Runnable]
 def controller_classes() -> list[ControllerFactory]:
     """The controllers this server runs, in start order. Each is imported here only."""
     from edgekube.controllers.daemonsets import DaemonSetController
+    from edgekube.controllers.deployments import DeploymentController
     from edgekube.controllers.endpoints import EndpointsController, EndpointSliceController
     from edgekube.controllers.garbage import GarbageCollector
     from edgekube.controllers.namespaces import NamespaceController
     from edgekube.controllers.nodes import NodeLifecycleController, PodGCController, TaintEvictionController
+    from edgekube.controllers.replicasets import ReplicaSetController
     from edgekube.controllers.serviceaccounts import ServiceAccountController
 
     found: list[ControllerFactory] = [
@@ -50,6 +52,8 @@ def controller_classes() -> list[ControllerFactory]:
         TaintEvictionController,
         PodGCController,
         DaemonSetController,
+        ReplicaSetController,
+        DeploymentController,
     ]
     return found
 

@@ -88,7 +88,9 @@ class Writer:
             except asyncio.CancelledError:
                 pass
         while not self._queue.empty():
-            self._queue.get_nowait().future.set_exception(StoreClosed("the store is closed"))
+            pending = self._queue.get_nowait()
+            if not pending.future.done():  # its caller may have been cancelled meanwhile
+                pending.future.set_exception(StoreClosed("the store is closed"))
         self._thread.shutdown(wait=True)
 
     async def _run(self) -> None:

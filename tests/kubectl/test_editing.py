@@ -13,9 +13,11 @@ APPLIED = {"labels": {"app": "web"}, "annotations": {"kubectl.kubernetes.io/last
 
 
 def metadata_map(kubectl: Kubectl, field: str) -> dict[str, str]:
-    """The Deployment's labels or annotations, without those `kubectl apply` set."""
+    """The Deployment's labels or annotations, without those `kubectl apply` or the controller set."""
     found: dict[str, str] = json.loads(kubectl.out("get", "deploy", "web", "-o", f"jsonpath={{.metadata.{field}}}"))
-    return {k: v for k, v in found.items() if k not in APPLIED[field]}
+    return {
+        k: v for k, v in found.items() if k not in APPLIED[field] and not k.startswith("deployment.kubernetes.io/")
+    }
 
 
 EDITS = [
