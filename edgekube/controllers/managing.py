@@ -41,8 +41,10 @@ def controller_classes() -> list[ControllerFactory]:
     from edgekube.controllers.nodes import NodeLifecycleController, PodGCController, TaintEvictionController
     from edgekube.controllers.replicasets import ReplicaSetController
     from edgekube.controllers.serviceaccounts import ServiceAccountController
+    from edgekube.scheduler.scheduling import Scheduler
 
     found: list[ControllerFactory] = [
+        Scheduler,
         GarbageCollector,
         NamespaceController,
         ServiceAccountController,

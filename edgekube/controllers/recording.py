@@ -27,6 +27,7 @@ log = structlog.get_logger(__name__)
 
 AGGREGATE_SECONDS = 600.0
 QUEUE_LIMIT = 1000
+WRITERS = 8  # events written concurrently; one at a time fell behind a busy scheduler
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,14 @@ class EventRecorder:
             log.debug("event dropped: queue full", reason=reason)
 
     async def run(self) -> None:
+        writers = [asyncio.create_task(self._writer(), name=f"event-writer-{i}") for i in range(WRITERS)]
+        try:
+            await asyncio.gather(*writers)
+        finally:
+            for w in writers:
+                w.cancel()
+
+    async def _writer(self) -> None:
         while True:
             pending = await self._queue.get()
             try:

@@ -263,7 +263,9 @@ async def test_service_endpoints_follow_pods_and_go_with_the_service(
         {
             "metadata": {"name": "web-0", "labels": {"app": "web"}},
             "spec": {
-                "containers": [{"name": "c", "image": "busybox:1", "ports": [{"name": "web", "containerPort": 8080}]}]
+                # The test plays the kubelet; a scheduler of its own keeps the real one away.
+                "schedulerName": "manual",
+                "containers": [{"name": "c", "image": "busybox:1", "ports": [{"name": "web", "containerPort": 8080}]}],
             },
         },
     )

@@ -8,7 +8,8 @@ from typing import Any
 import aiohttp
 import orjson
 
-from tests.support.client import configmap, watch_lines
+from tests.support.client import configmap, session, watch_lines
+from tests.support.servers import ServerProcess
 
 CMS = "/api/v1/namespaces/{ns}/configmaps"
 DEPLOYS = "/apis/apps/v1/namespaces/{ns}/deployments"
@@ -52,9 +53,16 @@ async def test_dry_run_stores_nothing(http: aiohttp.ClientSession, namespace: st
         assert r.status == 404
 
 
-async def test_status_and_spec_are_written_apart(http: aiohttp.ClientSession, namespace: str) -> None:
+async def test_status_and_spec_are_written_apart(fresh_server: ServerProcess) -> None:
     """A main-resource write keeps status; a status write keeps spec; only spec bumps generation."""
-    url = DEPLOYS.format(ns=namespace)
+    # No controllers: the Deployment controller would write this status too.
+    fresh_server.extra_args = ["--disable-controllers"]
+    fresh_server.start()
+    async with session(fresh_server) as http:
+        await _status_and_spec_apart(http, DEPLOYS.format(ns="default"))
+
+
+async def _status_and_spec_apart(http: aiohttp.ClientSession, url: str) -> None:
     async with http.post(url, json={**deployment("d"), "status": {"replicas": 9}}) as r:
         created = await r.json()
     assert created.get("status", {}).get("replicas") is None

@@ -142,7 +142,7 @@ async def test_bound_pod_runs_and_is_ready(fleet: Fleet, api: ApiClient, namespa
     """A pod bound to a node (nodeName or pods/binding) becomes Running and Ready with addresses."""
     node = fleet.names[1]
     await api.create(PODS, pod("direct", node), namespace)
-    await api.create(PODS, pod("bound"), namespace)
+    await api.create(PODS, pod("bound", schedulerName="manual"), namespace)  # bound by the test, not the scheduler
     await api.bind(namespace, "bound", node)
 
     async def running(name: str) -> dict[str, Any] | None:

@@ -35,6 +35,8 @@ FORBIDDEN = {
         "edgekube.scheduler",
         "agent",
     ),
+    "edgekube.scheduler": ("edgekube.api", "edgekube.server", "agent"),
+    "edgekube.controllers": ("edgekube.api", "edgekube.server", "agent"),
     "edgekube": ("agent",),
 }
 SQL_MODULES = ("sqlalchemy", "sqlite3", "alembic")
