@@ -144,6 +144,7 @@ async def start_server(settings: ServerSettings) -> Running:
         server_address=f"{advertised_address(settings)}:{settings.network.https_listen_port}",
         # Orphan and Foreground deletes wait on finalizers only a running garbage collector removes.
         gc_running=not settings.controllers.disable_controllers,
+        streaming_token=token,
     )
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=2.0)
     await runner.setup()

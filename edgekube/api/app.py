@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from edgekube.api import discovery, health, openapi
+from edgekube.api import discovery, health, openapi, proxying
 from edgekube.api.middleware import authentication, errors
 from edgekube.api.negotiation import MAX_BODY
 from edgekube.api.resources import ResourceHandler
@@ -28,6 +28,7 @@ def build_app(
     ready: Callable[[], bool],
     server_address: str = "",
     gc_running: bool = False,
+    streaming_token: str = "",
 ) -> web.Application:
     # The body limit is enforced (and answered with a Status) by read_body; aiohttp's own
     # check would answer in plain text, so it is set just above ours.
@@ -37,6 +38,7 @@ def build_app(
     app.add_routes(health.routes(ready))
     app.add_routes(discovery.routes(registry, server_address=server_address))
     app.add_routes(openapi.routes(documents))
+    proxying.install(app, service=service, registry=registry, token=streaming_token)
     handler = ResourceHandler(service, registry, gc_running=gc_running)
     for prefix in ("/api/{tail:.+}", "/apis/{tail:.+}"):
         for method in RESOURCE_METHODS:

@@ -32,14 +32,11 @@ def routes(documents: OpenAPIDocuments) -> list[web.RouteDef]:
         if asked is not None and asked != digest:
             return web.Response(
                 status=301,
-                headers={"Location": f"/openapi/v3/{path}?hash={digest}",
-                         "Cache-Control": "no-cache, private"},
+                headers={"Location": f"/openapi/v3/{path}?hash={digest}", "Cache-Control": "no-cache, private"},
             )
         if _accepts_gzip(request):
-            return _respond(request, None, documents.document_gzip(path), digest,
-                            cacheable=asked is not None)
-        return _respond(request, documents.document(path), None, digest,
-                        cacheable=asked is not None)
+            return _respond(request, None, documents.document_gzip(path), digest, cacheable=asked is not None)
+        return _respond(request, documents.document(path), None, digest, cacheable=asked is not None)
 
     async def v2(request: web.Request) -> web.StreamResponse:
         raise NotFound(_NOT_FOUND)
@@ -56,8 +53,12 @@ def _accepts_gzip(request: web.Request) -> bool:
 
 
 def _respond(
-    request: web.Request, plain: bytes | None, gzipped: bytes | None, digest: str,
-    *, cacheable: bool,
+    request: web.Request,
+    plain: bytes | None,
+    gzipped: bytes | None,
+    digest: str,
+    *,
+    cacheable: bool,
 ) -> web.StreamResponse:
     """`plain` or `gzipped` body with ETag and cache headers; 304 when the client has it."""
     etag = f'"{digest}"'
@@ -65,8 +66,7 @@ def _respond(
         "ETag": etag,
         "Vary": "Accept-Encoding",
         # With the hash in the URL the content can never change; without it, revalidate.
-        "Cache-Control": "public, max-age=31536000, immutable" if cacheable
-        else "no-cache, private",
+        "Cache-Control": "public, max-age=31536000, immutable" if cacheable else "no-cache, private",
     }
     if etag in request.headers.get("If-None-Match", ""):
         return web.Response(status=304, headers=headers)

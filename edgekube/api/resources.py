@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from edgekube.api import tables
+from edgekube.api import proxying, tables
 from edgekube.api.negotiation import (
     JSON,
     Wanted,
@@ -193,9 +193,11 @@ class ResourceHandler:
 
     # -- subresources ---------------------------------------------------------------------
 
-    async def _subresource(self, request: web.Request, target: Target, wanted: Wanted) -> web.Response:
+    async def _subresource(self, request: web.Request, target: Target, wanted: Wanted) -> web.StreamResponse:
         kind, sub, method = target.strategy.kind, target.subresource, request.method
         s, ns, name = target.strategy, target.namespace, target.name
+        if sub in proxying.POD_STREAMS and (kind.group, kind.kind) == ("", "Pod") and ns is not None:
+            return await proxying.serve(request, ns, name, sub)
         if sub == "status" and kind.has_status:
             if method == "GET":
                 return self._object((await self.service.read(s, ns, name))[0], wanted, request)
