@@ -95,6 +95,9 @@ class Informer:
                 handlers.on_add(obj)
 
     def add_indexer(self, name: str, func: IndexFunc) -> None:
+        """Add an index; controllers sharing this informer may ask for the same one twice."""
+        if name in self.indexers:
+            return
         self.indexers[name] = func
         index: dict[str, set[str]] = {}
         for key, obj in self._cache.items():

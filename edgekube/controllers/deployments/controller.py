@@ -23,7 +23,15 @@ from edgekube.controllers.deployments.rollouts import Rollout
 from edgekube.controllers.deployments.sizing import RECREATE, strategy_type
 from edgekube.controllers.informing import Handlers, Informer, InformerFactory, object_key
 from edgekube.controllers.recording import EventRecorder
-from edgekube.controllers.replicasets.claiming import adopt, controller_ref, plan_claims, release
+from edgekube.controllers.replicasets.claiming import (
+    CONTROLLER_INDEX,
+    adopt,
+    claim_candidates,
+    controller_ref,
+    index_for_claims,
+    plan_claims,
+    release,
+)
 from edgekube.controllers.replicasets.readiness import is_deleting
 from edgekube.controllers.running import Controller
 from edgekube.errors import NotFound
@@ -79,6 +87,8 @@ class DeploymentController(Controller):
         self.deployments = factory.informer("apps", "v1", "Deployment")
         self.replicasets = factory.informer("apps", "v1", "ReplicaSet")
         self.pods = factory.informer("", "v1", "Pod")
+        index_for_claims(self.replicasets)
+        index_for_claims(self.pods)
         self.deployments.add_handlers(
             Handlers(
                 on_add=lambda d: self.enqueue(object_key(d)),
@@ -171,8 +181,7 @@ class DeploymentController(Controller):
 
     async def _claim(self, d: Obj, selector: LabelSelector) -> list[Obj]:
         """Copies of the ReplicaSets `d` controls, after adopting and releasing by its selector."""
-        namespace = str(get_path(d, "metadata", "namespace"))
-        claims = plan_claims(d, lambda rs: selector.matches(labels_of(rs)), self.replicasets.list(namespace))
+        claims = plan_claims(d, lambda rs: selector.matches(labels_of(rs)), claim_candidates(self.replicasets, d))
         owned = [copy.deepcopy(rs) for rs in claims.owned]
         if claims.adopt and await self._may_adopt(d):
             for rs in claims.adopt:
@@ -195,8 +204,8 @@ class DeploymentController(Controller):
         """The Deployment's pods (by its selector) grouped by the ReplicaSet controlling them."""
         uids = {str(get_path(rs, "metadata", "uid")) for rs in replica_sets}
         grouped: dict[str, list[Obj]] = {uid: [] for uid in uids}
-        for pod in self.pods.list(str(get_path(d, "metadata", "namespace"))):
-            ref = controller_ref(pod)
-            if ref is not None and ref.get("uid") in uids and selector.matches(labels_of(pod)):
-                grouped[str(ref["uid"])].append(pod)
+        for uid in uids:  # each ReplicaSet's own pods, from the index: no namespace scan
+            grouped[uid] = [
+                pod for pod in self.pods.by_index(CONTROLLER_INDEX, uid) if selector.matches(labels_of(pod))
+            ]
         return grouped

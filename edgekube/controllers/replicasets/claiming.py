@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from edgekube.controllers.informing import Informer
 from edgekube.controllers.replicasets.readiness import is_deleting
 from edgekube.errors import Invalid, NotFound
 from edgekube.resources.objects import Obj, get_path
@@ -33,6 +34,40 @@ def controller_ref(obj: Obj) -> dict[str, Any] | None:
         if isinstance(ref, dict) and ref.get("controller") is True:
             return ref
     return None
+
+
+CONTROLLER_INDEX = "controller-uid"
+ORPHAN_INDEX = "orphans-by-namespace"
+
+
+def by_controller_uid(obj: Obj) -> list[str]:
+    """Index: the uid of the object's controller, if it has one."""
+    ref = controller_ref(obj)
+    return [str(ref["uid"])] if ref is not None and ref.get("uid") else []
+
+
+def orphans_by_namespace(obj: Obj) -> list[str]:
+    """Index: the namespace of objects no controller owns (candidates for adoption)."""
+    if controller_ref(obj) is not None:
+        return []
+    return [str(get_path(obj, "metadata", "namespace") or "")]
+
+
+def index_for_claims(informer: Informer) -> None:
+    """Let `claim_candidates` find an owner's objects without scanning the namespace."""
+    informer.add_indexer(CONTROLLER_INDEX, by_controller_uid)
+    informer.add_indexer(ORPHAN_INDEX, orphans_by_namespace)
+
+
+def claim_candidates(informer: Informer, owner: Obj) -> list[Obj]:
+    """What `plan_claims` needs to see: the owner's own objects and the namespace's orphans.
+
+    Objects another controller owns are never claimed, so they are not read at all; with
+    100 ReplicaSets of 100 pods in one namespace this is 100 pods per sync instead of 10,000.
+    """
+    uid = str(get_path(owner, "metadata", "uid"))
+    namespace = str(get_path(owner, "metadata", "namespace") or "")
+    return informer.by_index(CONTROLLER_INDEX, uid) + informer.by_index(ORPHAN_INDEX, namespace)
 
 
 def controlled_by(obj: Obj, owner_uid: str) -> bool:

@@ -27,7 +27,14 @@ from edgekube.config import ControllerSettings
 from edgekube.controllers.informing import Handlers, InformerFactory, object_key
 from edgekube.controllers.recording import EventRecorder
 from edgekube.controllers.replicasets.batching import slow_start
-from edgekube.controllers.replicasets.claiming import adopt, controller_ref, plan_claims, release
+from edgekube.controllers.replicasets.claiming import (
+    adopt,
+    claim_candidates,
+    controller_ref,
+    index_for_claims,
+    plan_claims,
+    release,
+)
 from edgekube.controllers.replicasets.expectations import Expectations
 from edgekube.controllers.replicasets.ranking import pods_to_delete
 from edgekube.controllers.replicasets.readiness import is_active, is_deleting
@@ -80,6 +87,7 @@ class ReplicaSetController(Controller):
         self.expectations = Expectations()
         self.replicasets = factory.informer("apps", "v1", "ReplicaSet")
         self.pods = factory.informer("", "v1", "Pod")
+        index_for_claims(self.pods)
         self.replicasets.add_handlers(
             Handlers(
                 on_add=lambda rs: self.enqueue(object_key(rs)),
@@ -169,8 +177,7 @@ class ReplicaSetController(Controller):
 
     async def _claim(self, rs: Obj, selector: LabelSelector) -> list[Obj]:
         """The active pods `rs` controls after adopting and releasing as its selector says."""
-        namespace = str(get_path(rs, "metadata", "namespace"))
-        active = [p for p in self.pods.list(namespace) if is_active(p)]
+        active = [p for p in claim_candidates(self.pods, rs) if is_active(p)]
         claims = plan_claims(rs, lambda pod: selector.matches(labels_of(pod)), active)
         owned = list(claims.owned)
         if claims.adopt and await self._may_adopt(rs):
