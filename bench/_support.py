@@ -263,3 +263,40 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
+
+
+def spawn_logged(args: Sequence[str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start `args` with stdout and stderr into `log_path`, no EDGEKUBE_* variable from the shell,
+    and SIGTERM from the kernel if the benchmark dies without cleaning up."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EDGEKUBE_")}
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(list(args), stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent)
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM `proc`, then SIGKILL after STOP_TIMEOUT seconds. Safe on an ended process or None."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """VmRSS (now) and VmHWM (peak so far) of process `pid`, in MiB."""
+    out: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = round(int(value.split()[0]) / 1024, 1)
+    return out
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine (all cores) has spent not idle since boot, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
