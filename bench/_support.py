@@ -57,6 +57,7 @@ class ServerUnderTest:
     data_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="edgekube-bench-")))
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    extra_args: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -88,6 +89,7 @@ class ServerUnderTest:
             "--write-kubeconfig", str(self.data_dir / "admin.yaml"),
             "--disable-agent",
             "--log-format", "json",
+            *self.extra_args,
         ]
         # The benchmark measures the defaults: no EDGEKUBE_* setting leaks in from the shell.
         env = {k: v for k, v in os.environ.items() if not k.startswith("EDGEKUBE_")}

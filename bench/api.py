@@ -562,7 +562,9 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _terminate)
     load_before = os.getloadavg()[0]
     started = time.monotonic()
-    server = ServerUnderTest()
+    # The API and the store alone: no scheduler or controllers reacting to the benchmark's
+    # pods (bench/scheduler.py measures those).
+    server = ServerUnderTest(extra_args=["--disable-controllers"])
     try:
         server.start()
         figures = run(measure_until_stopped(server, sizes))
