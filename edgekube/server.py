@@ -32,6 +32,7 @@ from edgekube.security.kubeconfig import write_kubeconfig
 from edgekube.security.tokens import TokenAuthenticator, User, ensure_admin_token
 from edgekube.service.allocating import ServiceAllocator
 from edgekube.service.bootstrap import ensure_defaults
+from edgekube.service.quotas import QuotaAdmission
 from edgekube.service.resources import ResourceService
 from edgekube.service.tolerations import DefaultTolerationSeconds
 from edgekube.store import migrating
@@ -130,6 +131,9 @@ async def start_server(settings: ServerSettings) -> Running:
     service.admission.append(protect_system_namespaces)
     service.admission.append(DefaultTolerationSeconds(settings.controllers.default_toleration_seconds))
     await ensure_defaults(service, registry)
+    # After the defaults: quota admission waits for its informer, which starts below.
+    quotas = QuotaAdmission(store)
+    service.admission.append(quotas)
 
     tls = await asyncio.to_thread(ensure_tls, server_dir / "tls", sans=certificate_names(settings))
     token = ensure_admin_token(server_dir / "token", settings.access.token or None)
@@ -176,6 +180,7 @@ async def start_server(settings: ServerSettings) -> Running:
     tasks = [
         asyncio.create_task(service.namespaces.run(), name="namespace-cache"),
         asyncio.create_task(allocator.run(), name="service-allocator"),
+        asyncio.create_task(quotas.run(), name="quota-admission"),
         asyncio.create_task(
             compacting(
                 store=store,

@@ -39,6 +39,7 @@ def controller_classes() -> list[ControllerFactory]:
     from edgekube.controllers.garbage import GarbageCollector
     from edgekube.controllers.namespaces import NamespaceController
     from edgekube.controllers.nodes import NodeLifecycleController, PodGCController, TaintEvictionController
+    from edgekube.controllers.quotas import ResourceQuotaController
     from edgekube.controllers.replicasets import ReplicaSetController
     from edgekube.controllers.serviceaccounts import ServiceAccountController
     from edgekube.scheduler.scheduling import Scheduler
@@ -56,6 +57,7 @@ def controller_classes() -> list[ControllerFactory]:
         DaemonSetController,
         ReplicaSetController,
         DeploymentController,
+        ResourceQuotaController,
     ]
     return found
 

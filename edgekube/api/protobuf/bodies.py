@@ -20,6 +20,7 @@ MAGIC: Final = b"k8s\x00"
 # (apiVersion, kind) -> message. These are the kinds EdgeKube serves (EndpointSlice too, which is
 # on its way) and the bodies their subresources and deletions take.
 KINDS: Final[dict[tuple[str, str], str]] = {
+    ("v1", "ResourceQuota"): "core.v1.ResourceQuota",
     ("v1", "Namespace"): "core.v1.Namespace",
     ("v1", "Pod"): "core.v1.Pod",
     ("v1", "Service"): "core.v1.Service",

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from edgekube.api.protobuf.messages_quota import QUOTA_MESSAGES
+
 MESSAGES: Final[dict[str, dict[int, tuple[str, str]]]] = {
     "apps.v1.DaemonSet": {
         1: ("metadata", "meta.v1.ObjectMeta"),
@@ -1555,4 +1557,5 @@ MESSAGES: Final[dict[str, dict[int, tuple[str, str]]]] = {
         7: ("volumeBindingMode", "*string"),
         8: ("allowedTopologies", "[]core.v1.TopologySelectorTerm"),
     },
+    **QUOTA_MESSAGES,
 }
