@@ -34,10 +34,14 @@ def test_apply_creates_the_examples(kubectl: Kubectl) -> None:
 def test_reapply_unchanged(kubectl: Kubectl) -> None:
     """Applying the same manifests again changes nothing and says `unchanged`."""
     apply_examples(kubectl)
-    version = kubectl.out("get", "deploy", "web", "-o", "jsonpath={.metadata.resourceVersion}")
+    # No controller writes ConfigMaps, so its resourceVersion shows whether apply wrote; the
+    # Deployment's status may change under its controller, but not its generation.
+    version = kubectl.out("get", "cm", "web-config", "-o", "jsonpath={.metadata.resourceVersion}")
+    generation = kubectl.out("get", "deploy", "web", "-o", "jsonpath={.metadata.generation}")
     report = apply_report(kubectl.out("apply", "-f", str(EXAMPLES)))
     assert report == {name: "unchanged" for name in EXAMPLE_OBJECTS}
-    assert kubectl.out("get", "deploy", "web", "-o", "jsonpath={.metadata.resourceVersion}") == version
+    assert kubectl.out("get", "cm", "web-config", "-o", "jsonpath={.metadata.resourceVersion}") == version
+    assert kubectl.out("get", "deploy", "web", "-o", "jsonpath={.metadata.generation}") == generation
 
 
 def test_reapply_edited_image(kubectl: Kubectl, examples: Path) -> None:
