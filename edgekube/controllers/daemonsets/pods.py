@@ -37,8 +37,9 @@ from edgekube.controllers.nodes.taints import (
     UNSCHEDULABLE,
     Toleration,
 )
-from edgekube.controllers.nodes.timing import after, parse_time
+from edgekube.controllers.nodes.timing import after
 from edgekube.resources.objects import Obj, get_path
+from edgekube.resources.times import parse_time
 
 HASH_LABEL = "controller-revision-hash"
 HASH_ANNOTATION = "edgekube.io/controller-revision-hash"

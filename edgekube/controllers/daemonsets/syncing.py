@@ -41,13 +41,14 @@ from edgekube.controllers.daemonsets.rolling import max_unavailable, rolling_del
 from edgekube.controllers.daemonsets.statuses import daemon_status, merged_status
 from edgekube.controllers.informing import Handlers, InformerFactory, object_key
 from edgekube.controllers.nodes.indexes import OWNER_INDEX, index_pods
-from edgekube.controllers.nodes.timing import Clock, seconds_until, utc_now
+from edgekube.controllers.nodes.timing import seconds_until
 from edgekube.controllers.recording import EventRecorder
 from edgekube.controllers.running import Controller, Requeue
 from edgekube.errors import ApiError, NotFound
 from edgekube.resources.kinds.workload_selectors import usable_selector
 from edgekube.resources.objects import Obj, get_path
 from edgekube.resources.selectors import LabelSelector
+from edgekube.resources.times import Clock, utc_now
 from edgekube.service import deleting as deletes
 from edgekube.service.options import DeleteOptions, WriteOptions
 from edgekube.service.resources import ResourceService

@@ -12,8 +12,6 @@ matching), and then hands off to the first case that applies:
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from datetime import UTC, datetime
 
 import structlog
 
@@ -39,15 +37,10 @@ from edgekube.resources.kinds.workload_causes import mapping
 from edgekube.resources.kinds.workload_selectors import usable_selector
 from edgekube.resources.objects import Obj, get_path
 from edgekube.resources.selectors import LabelSelector
+from edgekube.resources.times import Clock, utc_now
 from edgekube.service.resources import ResourceService
 
 log = structlog.get_logger(__name__)
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def labels_of(obj: Obj) -> dict[str, str]:

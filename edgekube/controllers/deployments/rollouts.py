@@ -21,9 +21,9 @@ from edgekube.controllers.deployments.revisions import set_deployment_revision, 
 from edgekube.controllers.deployments.sizing import desired_replicas, max_surge, max_unavailable, strategy_type
 from edgekube.controllers.deployments.statuses import spec_replicas, status_changed
 from edgekube.controllers.recording import EventRecorder
-from edgekube.controllers.replicasets.readiness import format_time
 from edgekube.resources.objects import Obj, get_path
 from edgekube.resources.strategy import Strategy
+from edgekube.resources.times import format_time
 from edgekube.service import deleting
 from edgekube.service.options import DeleteOptions, WriteOptions
 from edgekube.service.resources import ResourceService

@@ -25,9 +25,9 @@ from edgekube.controllers.deployments.conditions import (
     set_condition,
 )
 from edgekube.controllers.deployments.sizing import desired_replicas, max_unavailable
-from edgekube.controllers.replicasets.readiness import parse_time
 from edgekube.resources.kinds.workload_causes import as_int, mapping
 from edgekube.resources.objects import Obj, get_path
+from edgekube.resources.times import parse_time
 
 COUNTERS = (
     "observedGeneration",

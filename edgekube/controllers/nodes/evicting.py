@@ -24,11 +24,12 @@ from edgekube.config import ControllerSettings
 from edgekube.controllers.informing import Handlers, InformerFactory, object_key, split_key
 from edgekube.controllers.nodes.indexes import NODE_INDEX, index_pods
 from edgekube.controllers.nodes.taints import NO_EXECUTE, eviction_time, taints_of, tolerations_of
-from edgekube.controllers.nodes.timing import Clock, seconds_until, utc_now
+from edgekube.controllers.nodes.timing import seconds_until
 from edgekube.controllers.recording import EventRecorder
 from edgekube.controllers.running import Controller, Requeue
 from edgekube.errors import Conflict, NotFound
 from edgekube.resources.objects import Obj, get_path
+from edgekube.resources.times import Clock, utc_now
 from edgekube.service import deleting
 from edgekube.service.options import DeleteOptions
 from edgekube.service.resources import ResourceService

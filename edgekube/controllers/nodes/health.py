@@ -32,8 +32,8 @@ from edgekube.controllers.nodes.taints import (
     has_taint,
     taints_of,
 )
-from edgekube.controllers.nodes.timing import format_time
 from edgekube.resources.objects import Obj, get_path
+from edgekube.resources.times import format_time
 
 READY = "Ready"
 # The conditions the agent reports and the controller declares Unknown when it goes quiet.

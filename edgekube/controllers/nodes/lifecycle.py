@@ -51,11 +51,12 @@ from edgekube.controllers.nodes.health import (
 )
 from edgekube.controllers.nodes.indexes import NODE_INDEX, index_pods
 from edgekube.controllers.nodes.taints import NO_EXECUTE, taints_of
-from edgekube.controllers.nodes.timing import Clock, after, format_time, utc_now
+from edgekube.controllers.nodes.timing import after
 from edgekube.controllers.recording import EventRecorder
 from edgekube.controllers.running import Controller, Requeue
 from edgekube.errors import NotFound
 from edgekube.resources.objects import Obj, get_path
+from edgekube.resources.times import Clock, format_time, utc_now
 from edgekube.service.options import WriteOptions
 from edgekube.service.resources import ResourceService
 

@@ -31,11 +31,12 @@ from edgekube.controllers.informing import Handlers, InformerFactory, object_key
 from edgekube.controllers.nodes.health import ready_status
 from edgekube.controllers.nodes.indexes import NODE_INDEX, index_pods
 from edgekube.controllers.nodes.taints import NO_EXECUTE, OUT_OF_SERVICE, UNREACHABLE, taints_of
-from edgekube.controllers.nodes.timing import Clock, after, parse_time, seconds_until, utc_now
+from edgekube.controllers.nodes.timing import after, seconds_until
 from edgekube.controllers.recording import EventRecorder
 from edgekube.controllers.running import Controller, Requeue
 from edgekube.errors import Conflict, NotFound
 from edgekube.resources.objects import Obj, get_path
+from edgekube.resources.times import Clock, parse_time, utc_now
 from edgekube.service import deleting
 from edgekube.service.options import DeleteOptions
 from edgekube.service.resources import ResourceService

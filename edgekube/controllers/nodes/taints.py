@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from edgekube.controllers.nodes.timing import after, parse_time
+from edgekube.controllers.nodes.timing import after
 from edgekube.resources.objects import Obj, get_path
+from edgekube.resources.times import parse_time
 
 NOT_READY = "node.kubernetes.io/not-ready"
 UNREACHABLE = "node.kubernetes.io/unreachable"

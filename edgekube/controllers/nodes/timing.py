@@ -9,31 +9,7 @@ early; that is the precision Kubernetes offers too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An RFC 3339 timestamp (`2024-05-01T12:00:00Z`, with or without fractions); None if unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def format_time(when: datetime) -> str:
-    """Second precision with a `Z`, as the API server writes `metav1.Time`."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+from datetime import datetime, timedelta
 
 
 def seconds_until(deadline: datetime, now: datetime) -> float:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -46,6 +44,7 @@ from edgekube.resources.kinds.workload_causes import as_int, mapping
 from edgekube.resources.kinds.workload_selectors import usable_selector
 from edgekube.resources.objects import Obj, get_path
 from edgekube.resources.selectors import LabelSelector
+from edgekube.resources.times import Clock, utc_now
 from edgekube.service import deleting
 from edgekube.service.options import DeleteOptions, WriteOptions
 from edgekube.service.resources import ResourceService
@@ -54,12 +53,6 @@ log = structlog.get_logger(__name__)
 
 BURST_REPLICAS = 500  # the most pods one sync creates or deletes
 AVAILABILITY_MARGIN = 0.05  # seconds added to a requeue, so the pod is surely available by then
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def labels_of(obj: Obj) -> dict[str, str]:

@@ -18,8 +18,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from edgekube.controllers.replicasets.readiness import is_ready, parse_time, ready_since, restart_count
+from edgekube.controllers.replicasets.readiness import is_ready, ready_since, restart_count
 from edgekube.resources.objects import Obj, get_path
+from edgekube.resources.times import parse_time
 
 DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
 _PHASE_ORDER = {"Pending": 0, "Unknown": 1, "Running": 2}  # any other phase ranks with Pending

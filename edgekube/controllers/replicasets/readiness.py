@@ -8,29 +8,14 @@ Timestamps are RFC 3339 strings with second precision, as the API writes them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from edgekube.resources.kinds.workload_causes import dicts, mapping
 from edgekube.resources.objects import Obj, get_path
+from edgekube.resources.times import parse_time
 
 TERMINAL_PHASES = ("Succeeded", "Failed")
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An RFC 3339 timestamp as an aware datetime; None when missing or unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def format_time(when: datetime) -> str:
-    """Kubernetes' timestamp shape: UTC, second precision, `Z`."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def is_deleting(obj: Obj) -> bool:

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from edgekube.controllers.replicasets.readiness import format_time, is_ready, seconds_until_available
+from edgekube.controllers.replicasets.readiness import is_ready, seconds_until_available
 from edgekube.resources.kinds.workload_causes import as_int, dicts, mapping
 from edgekube.resources.objects import Obj, get_path
+from edgekube.resources.times import format_time
 
 REPLICA_FAILURE = "ReplicaFailure"
 COUNTERS = ("replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas", "observedGeneration")

@@ -11,17 +11,7 @@ from typing import Any
 
 from edgekube.resources.kinds.common_fields import mapping
 from edgekube.resources.strategy import human_duration
-
-
-def parse_time(value: Any) -> datetime | None:
-    """The instant an RFC 3339 string (with or without fractions) names, or None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        then = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return then if then.tzinfo is not None else None
+from edgekube.resources.times import parse_time
 
 
 def since(value: Any, now: datetime) -> str:

@@ -15,8 +15,8 @@ from edgekube.controllers.deployments.statuses import (
     seconds_to_deadline,
     timed_out,
 )
-from edgekube.controllers.replicasets.readiness import format_time
 from edgekube.resources.objects import Obj
+from edgekube.resources.times import format_time
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 

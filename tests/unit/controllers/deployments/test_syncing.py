@@ -10,10 +10,10 @@ import pytest
 from edgekube.controllers.deployments import DeploymentController
 from edgekube.controllers.deployments.hashing import HASH_LABEL, template_hash
 from edgekube.controllers.deployments.revisions import DESIRED_REPLICAS, MAX_REPLICAS, REVISION, REVISION_HISTORY
-from edgekube.controllers.replicasets.readiness import format_time
 from edgekube.controllers.running import Requeue
 from edgekube.errors import AlreadyExists
 from edgekube.resources.objects import Obj
+from edgekube.resources.times import format_time
 from tests.unit.controllers.deployments.objects import deployment, owned_replicaset, rs_status
 from tests.unit.controllers.replicasets.harness import Harness, Write
 from tests.unit.controllers.replicasets.objects import controller_ref, replicaset

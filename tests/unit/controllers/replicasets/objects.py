@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from edgekube.controllers.replicasets.readiness import format_time
 from edgekube.resources.objects import Obj
+from edgekube.resources.times import format_time
 
 IMAGE = "registry.local/web:1"
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from edgekube.controllers.replicasets.ranking import DELETION_COST, pods_to_delete
-from edgekube.controllers.replicasets.readiness import format_time
 from edgekube.resources.objects import Obj
+from edgekube.resources.times import format_time
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
