@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import ipaddress
 import signal
 import socket
@@ -43,6 +44,7 @@ from edgekube.store.store import Store
 
 log = structlog.get_logger(__name__)
 
+GC_YOUNG_THRESHOLD = 20_000  # allocations between young collections (CPython's default: 700)
 ADMIN = User("admin", ("system:masters", "system:authenticated"))
 
 
@@ -87,6 +89,18 @@ def certificate_names(settings: ServerSettings) -> list[str]:
             if not ip.is_unspecified:
                 names.append(addr)
     return names
+
+
+def tune_garbage_collection() -> None:
+    """Keep the cyclic GC off the request path.
+
+    What start-up built (registry, schema, caches) lives for the whole process: freezing it
+    takes it out of every later collection. JSON objects on the hot path make few cycles,
+    so a larger young generation means fewer collections, each scanning little.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
 
 
 @dataclass
@@ -199,6 +213,7 @@ async def start_server(settings: ServerSettings) -> Running:
         )
     if not settings.agent.disable_agent:
         log.warning("the embedded agent is not available in this version; running the control plane only")
+    tune_garbage_collection()
     log.info("edgekube server is running", url=url, kubeconfig=str(kubeconfig), data_dir=str(settings.data_dir))
     return Running(store, runner, tasks, kubeconfig, url)
 
