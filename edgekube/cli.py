@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_server_flags(server)
     simulate_command.add_parser(sub)
+    from agent import command as agent_command  # the top layer may start the agent
+
+    agent_command.add_parser(sub)
     sub.add_parser("version", help="print the version")
     return parser
 
@@ -47,6 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "simulate":
         return simulate_command.run(args)
+    if args.command == "agent":
+        from agent import command as agent_command
+
+        return agent_command.run(args)
     if args.command == "server":
         from edgekube.server import StartupError, serve
 
@@ -57,7 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         configure(settings.logging.log_format, settings.logging.log_level)
         try:
-            _run_loop(serve(settings))
+            embedded = None
+            if not settings.agent.disable_agent:
+                from agent.embedding import run_embedded
+
+                embedded = run_embedded
+            _run_loop(serve(settings, embedded_agent=embedded))
         except StartupError as err:
             print(f"edgekube server: {err}", file=sys.stderr)
             return 1

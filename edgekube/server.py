@@ -14,8 +14,10 @@ import gc
 import ipaddress
 import signal
 import socket
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -211,20 +213,23 @@ async def start_server(settings: ServerSettings) -> Running:
                 run_controllers(service=service, settings=settings.controllers), name="controller-manager"
             )
         )
-    if not settings.agent.disable_agent:
-        log.warning("the embedded agent is not available in this version; running the control plane only")
     tune_garbage_collection()
     log.info("edgekube server is running", url=url, kubeconfig=str(kubeconfig), data_dir=str(settings.data_dir))
     return Running(store, runner, tasks, kubeconfig, url)
 
 
-async def serve(settings: ServerSettings) -> None:
-    """Run until SIGTERM or SIGINT."""
+EmbeddedAgent = Callable[[ServerSettings, Path], Coroutine[Any, Any, None]]
+
+
+async def serve(settings: ServerSettings, *, embedded_agent: EmbeddedAgent | None = None) -> None:
+    """Run until SIGTERM or SIGINT; with `embedded_agent`, this machine is a node too."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     running = await start_server(settings)
+    if embedded_agent is not None:
+        running.tasks.append(asyncio.create_task(embedded_agent(settings, running.kubeconfig), name="embedded-agent"))
     print(f"Admin kubeconfig written to {running.kubeconfig}", flush=True)
     await stop.wait()
     log.info("stopping")

@@ -2,8 +2,9 @@
 
 A `SimNode` is what the process knows about one node: whether its heartbeat runs, what
 readiness it should report and last reported, its Lease as last written (renewals PUT
-it back with a new renewTime) and its pods' address pool. The builders here are pure;
-the loops that send them live in `registering` and `heartbeating`.
+it back with a new renewTime) and its pods' address pool. The builders here are pure
+(thin over `edgekube.nodeinfo`, which the real agent shares); the loops that send them
+live in `registering` and `heartbeating`.
 """
 
 from __future__ import annotations
@@ -14,23 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from edgekube.client import NODE_LEASE_NAMESPACE
+from edgekube import nodeinfo
 from edgekube.simulating.addresses import IpPool, default_pod_cidr, node_ip
-from edgekube.simulating.clocks import micro_time, rfc3339
 from edgekube.simulating.settings import HeartbeatSettings, NodeSettings
 
 Obj = dict[str, Any]
 
 SIMULATED_LABEL = "node.edgekube.io/simulated"
-KUBELET_VERSION = "v1.32.0-edgekube"
 RUNTIME_VERSION = "simulated://1"
-KUBELET_PORT = 10250
-# The conditions a healthy kubelet reports, with the "good" status of each.
-PRESSURE_CONDITIONS = (
-    ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-    ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-    ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-)
 
 
 @dataclass
@@ -76,46 +68,21 @@ def node_name(prefix: str, index: int) -> str:
 
 
 def node_labels(name: str, settings: NodeSettings) -> dict[str, str]:
-    return {
-        "kubernetes.io/hostname": name,
-        "kubernetes.io/arch": settings.architecture,
-        "kubernetes.io/os": "linux",
-        "beta.kubernetes.io/arch": settings.architecture,
-        "beta.kubernetes.io/os": "linux",
-        SIMULATED_LABEL: "true",
-        **settings.labels,
-    }
+    return nodeinfo.node_labels(name, settings.architecture, {SIMULATED_LABEL: "true", **settings.labels})
 
 
 def conditions(ready: bool, at: datetime, previous: list[Obj]) -> list[Obj]:
     """The node's conditions with heartbeat time `at`; transition times move only on a change."""
-    before = {c.get("type"): c for c in previous}
-    wanted: list[tuple[str, str, str, str]] = [
-        (kind, "False", reason, message) for kind, reason, message in PRESSURE_CONDITIONS
-    ]
-    if ready:
-        wanted.append(("Ready", "True", "KubeletReady", "kubelet is posting ready status (simulated)"))
-    else:
-        wanted.append(("Ready", "False", "KubeletNotReady", "simulated node is not ready"))
-    out: list[Obj] = []
-    for kind, status, reason, message in wanted:
-        old = before.get(kind)
-        kept = old is not None and old.get("status") == status and old.get("lastTransitionTime")
-        out.append(
-            {
-                "type": kind,
-                "status": status,
-                "lastHeartbeatTime": rfc3339(at),
-                "lastTransitionTime": old["lastTransitionTime"] if old and kept else rfc3339(at),
-                "reason": reason,
-                "message": message,
-            }
-        )
-    return out
+    return nodeinfo.node_conditions(
+        ready,
+        at,
+        previous,
+        ready_message="kubelet is posting ready status (simulated)",
+        not_ready_message="simulated node is not ready",
+    )
 
 
-def node_status(node: SimNode, settings: NodeSettings, at: datetime) -> Obj:
-    """The full status a node registers with."""
+def node_facts(node: SimNode, settings: NodeSettings) -> nodeinfo.NodeFacts:
     resources = {
         "cpu": settings.cpu,
         "memory": settings.memory,
@@ -123,58 +90,36 @@ def node_status(node: SimNode, settings: NodeSettings, at: datetime) -> Obj:
         "ephemeral-storage": settings.ephemeral_storage,
     }
     ids = hashlib.sha256(node.name.encode()).hexdigest()
-    return {
-        "capacity": dict(resources),
-        "allocatable": dict(resources),
-        "conditions": conditions(node.ready, at, node.conditions),
-        "addresses": [{"type": "InternalIP", "address": node.ip}, {"type": "Hostname", "address": node.name}],
-        "daemonEndpoints": {"kubeletEndpoint": {"Port": KUBELET_PORT}},
-        "nodeInfo": {
-            "machineID": ids[:32],
-            "systemUUID": str(uuid.UUID(ids[32:64])),
-            "bootID": str(uuid.uuid4()),
-            "kernelVersion": "6.1.0-simulated",
-            "osImage": "EdgeKube simulated node",
-            "containerRuntimeVersion": RUNTIME_VERSION,
-            "kubeletVersion": KUBELET_VERSION,
-            "kubeProxyVersion": KUBELET_VERSION,
-            "operatingSystem": "linux",
-            "architecture": settings.architecture,
-        },
-    }
+    return nodeinfo.NodeFacts(
+        name=node.name,
+        internal_ip=node.ip,
+        capacity=resources,
+        allocatable=resources,
+        architecture=settings.architecture,
+        kernel_version="6.1.0-simulated",
+        os_image="EdgeKube simulated node",
+        container_runtime_version=RUNTIME_VERSION,
+        machine_id=ids[:32],
+        system_uuid=str(uuid.UUID(ids[32:64])),
+        boot_id=str(uuid.uuid4()),
+    )
+
+
+def node_status(node: SimNode, settings: NodeSettings, at: datetime) -> Obj:
+    """The full status a node registers with."""
+    return nodeinfo.node_status(node_facts(node, settings), conditions(node.ready, at, node.conditions))
 
 
 def node_object(node: SimNode, settings: NodeSettings, at: datetime) -> Obj:
-    return {
-        "apiVersion": "v1",
-        "kind": "Node",
-        "metadata": {"name": node.name, "labels": node_labels(node.name, settings)},
-        "spec": {},
-        "status": node_status(node, settings, at),
-    }
+    facts = node_facts(node, settings)
+    return nodeinfo.node_object(facts, node_labels(node.name, settings), conditions(node.ready, at, node.conditions))
 
 
 def lease_object(node: SimNode, settings: HeartbeatSettings, at: datetime) -> Obj:
     """A new Lease for the node, owned by its Node so it goes when the Node does."""
-    meta: Obj = {"name": node.name, "namespace": NODE_LEASE_NAMESPACE}
-    if node.uid:
-        meta["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": node.name, "uid": node.uid}]
-    return {
-        "apiVersion": "coordination.k8s.io/v1",
-        "kind": "Lease",
-        "metadata": meta,
-        "spec": {
-            "holderIdentity": node.name,
-            "leaseDurationSeconds": settings.lease_duration_seconds,
-            "renewTime": micro_time(at),
-        },
-    }
+    return nodeinfo.lease_object(node.name, node.uid, settings.lease_duration_seconds, at)
 
 
 def renewed(lease: Obj, node: SimNode, settings: HeartbeatSettings, at: datetime) -> Obj:
     """The last written Lease with a new renewTime (its resourceVersion makes the PUT a checked one)."""
-    spec = dict(lease.get("spec") or {})
-    spec.update(
-        holderIdentity=node.name, leaseDurationSeconds=settings.lease_duration_seconds, renewTime=micro_time(at)
-    )
-    return {**lease, "spec": spec}
+    return nodeinfo.renewed_lease(lease, node.name, settings.lease_duration_seconds, at)

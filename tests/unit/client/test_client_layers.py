@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[3]
 # package -> the edgekube modules it may import (besides itself)
 ALLOWED = {
     "client": ("edgekube.errors", "edgekube.resources"),
-    "simulating": ("edgekube.errors", "edgekube.resources", "edgekube.client", "edgekube.logging"),
+    "simulating": ("edgekube.errors", "edgekube.resources", "edgekube.client", "edgekube.logging", "edgekube.nodeinfo"),
+    "nodeinfo": ("edgekube.errors", "edgekube.resources", "edgekube.client"),
 }
 FILES = [(pkg, p) for pkg in ALLOWED for p in sorted((ROOT / "edgekube" / pkg).rglob("*.py"))]
 
