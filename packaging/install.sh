@@ -127,7 +127,8 @@ installed() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = installed ]
 }
 
-packages="python3 python3-venv python3-pip ca-certificates curl"
+# Podman (with runc, netavark and catatonit) runs the pods of the embedded agent.
+packages="python3 python3-venv python3-pip ca-certificates curl podman runc netavark catatonit"
 if ! command -v kubectl >/dev/null 2>&1; then
     packages="$packages kubernetes-client"
 fi
