@@ -259,11 +259,11 @@ else
 fi
 cat <<EOF
 
-EdgeKube control plane is running on https://127.0.0.1:$port (data in $(setting data-dir "$DATA_DIR")).
+EdgeKube (control plane and embedded agent) is running on https://127.0.0.1:$port (data in $(setting data-dir "$DATA_DIR")).
 Use it with kubectl:
 
     export KUBECONFIG=$kubeconfig
-    kubectl get ns
+    kubectl get nodes
 
 Logs: $logs
 Settings: $CONFIG_FILE (then run this script again, or restart the server)
