@@ -112,9 +112,10 @@ class PodSettings:
     """Longest wait, in seconds, between attempts to send a status while the server is unreachable."""
     sync_retry: float = 2.0
     """Seconds before a pod whose sync failed (runtime unreachable, a bug) is tried again."""
-    volume_refresh_interval: float = 60.0
+    volume_refresh_interval: float = 30.0
     """Seconds between refreshes of a pod's configMap, secret and downwardAPI files. Kubernetes
-    promises changes within about a minute; more often costs the server a GET per pod each time."""
+    promises changes within about a minute, and a change lands up to one interval plus one
+    resync later; more often costs the server a GET per pod each time."""
     offline_start_wait: float = 3.0
     """Seconds a starting agent waits for the server's list of its pods before it carries on
     from the local copy (a reachable server answers in milliseconds)."""
