@@ -15,22 +15,8 @@ from pathlib import Path
 
 from agent.settings import NodeSettings
 from edgekube.nodeinfo import KUBELET_PORT, NodeFacts
+from edgekube.nodeinfo.architectures import kubernetes_arch
 from edgekube.resources.kinds.pod_quantities import parse_quantity
-
-# uname machine -> GOARCH, the spelling of kubernetes.io/arch.
-_ARCHITECTURES = {
-    "x86_64": "amd64",
-    "amd64": "amd64",
-    "aarch64": "arm64",
-    "arm64": "arm64",
-    "armv7l": "arm",
-    "armv6l": "arm",
-    "i686": "386",
-    "i386": "386",
-    "riscv64": "riscv64",
-    "ppc64le": "ppc64le",
-    "s390x": "s390x",
-}
 
 
 @dataclass(frozen=True)
@@ -52,7 +38,7 @@ class HostReading:
 
 
 def architecture(machine: str) -> str:
-    return _ARCHITECTURES.get(machine.lower(), machine.lower())
+    return kubernetes_arch(machine)
 
 
 def read_host(data_dir: Path) -> HostReading:

@@ -35,6 +35,7 @@ from aiohttp import hdrs, web
 import edgekube
 from edgekube.api.media import MediaRange, parse_accept
 from edgekube.errors import NotAcceptable, NotFound
+from edgekube.nodeinfo.architectures import kubernetes_arch
 from edgekube.resources.registry import GroupVersion, Registry
 from edgekube.resources.strategy import Kind
 
@@ -239,17 +240,6 @@ def group_discovery_list(registry: Registry, *, core: bool, version: str) -> dic
 
 # -- /version --------------------------------------------------------------------------------
 
-_ARCHITECTURES = {
-    "x86_64": "amd64",
-    "amd64": "amd64",
-    "aarch64": "arm64",
-    "arm64": "arm64",
-    "armv7l": "arm",
-    "armv6l": "arm",
-    "i686": "386",
-    "riscv64": "riscv64",
-}
-
 
 def version_info() -> dict[str, str]:
     """`/version`: the Kubernetes version served, with EdgeKube's own version as build metadata."""
@@ -265,7 +255,7 @@ def version_info() -> dict[str, str]:
         "buildDate": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "goVersion": f"python{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}",
         "compiler": sys.implementation.name,
-        "platform": f"{sys.platform}/{_ARCHITECTURES.get(machine, machine)}",
+        "platform": f"{sys.platform}/{kubernetes_arch(machine)}",
     }
 
 
