@@ -15,10 +15,11 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from agent.configuring import SettingsError, add_agent_flags, load_agent_settings
+from agent.configuring import add_agent_flags, load_agent_settings
 from agent.settings import AgentSettings
 from edgekube.client import ConfigError
 from edgekube.logging import configure
+from edgekube.settings_sources import SettingsError
 
 DESCRIPTION = (
     "Run the node agent: register this machine as a Node, renew its Lease, and run the pods bound to it "

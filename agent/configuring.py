@@ -15,14 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from agent.settings import AgentSettings
 from edgekube.config import DEFAULT_CONFIG_FILE, SERVER_OPTIONS
-
-
-class SettingsError(ValueError):
-    """A setting from any source could not be understood."""
+from edgekube.settings_sources import SettingsError, env_name, parse_bool, read_config_file
 
 
 def _labels(text: str) -> tuple[str, str]:
@@ -30,14 +25,6 @@ def _labels(text: str) -> tuple[str, str]:
     if not sep or not key.strip():
         raise ValueError(f"expected key=value, not {text!r}")
     return key.strip(), value.strip()
-
-
-def _bool(text: str) -> bool:
-    if text.lower() in ("1", "true", "yes", "on"):
-        return True
-    if text.lower() in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"not a boolean: {text!r}")
 
 
 @dataclass(frozen=True)
@@ -53,7 +40,7 @@ class Option:
 
     @property
     def env(self) -> str:
-        return "EDGEKUBE_" + self.flag.replace("-", "_").upper()
+        return env_name(self.flag)
 
 
 AGENT_OPTIONS: tuple[Option, ...] = (
@@ -76,7 +63,9 @@ AGENT_OPTIONS: tuple[Option, ...] = (
     Option("crash-backoff-max", "pods.backoff_max", "Longest crash-loop back-off, in seconds", float),
     Option("resync-interval", "pods.resync_interval", "Seconds between looks at each pod's containers", float),
     Option("streaming-port", "streaming.port", "Port of the logs/exec server", int),
-    Option("disable-streaming", "streaming.enabled", "Do not serve logs and exec", lambda t: not _bool(t), switch=True),
+    Option(
+        "disable-streaming", "streaming.enabled", "Do not serve logs and exec", lambda t: not parse_bool(t), switch=True
+    ),
     Option("log-format", "logging.log_format", "Log format: auto, console or json"),
     Option("log-level", "logging.log_level", "Log level: debug, info, warning, error"),
 )
@@ -114,26 +103,12 @@ def _apply(settings: AgentSettings, opt: Option, value: Any, source: str) -> Non
     setattr(holder, attr, converted)
 
 
-def _read_config_file(path: Path, *, required: bool) -> dict[str, Any]:
-    if not path.exists():
-        if required:
-            raise SettingsError(f"config file {path} does not exist")
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise SettingsError(f"config file {path}: {err}") from err
-    if not isinstance(data, dict):
-        raise SettingsError(f"config file {path}: expected a mapping of flag names to values")
-    return data
-
-
 def load_agent_settings(args: argparse.Namespace, environ: dict[str, str] | None = None) -> AgentSettings:
     """Defaults, then the config file, then the environment, then flags."""
     environ = dict(os.environ) if environ is None else environ
     settings = AgentSettings()
     config_path = getattr(args, "config", None) or environ.get("EDGEKUBE_CONFIG")
-    values = _read_config_file(Path(config_path) if config_path else DEFAULT_CONFIG_FILE, required=bool(config_path))
+    values = read_config_file(Path(config_path) if config_path else DEFAULT_CONFIG_FILE, required=bool(config_path))
     known = {o.flag for o in AGENT_OPTIONS} | {o.flag for o in SERVER_OPTIONS}
     unknown = sorted(set(values) - known)
     if unknown:

@@ -8,8 +8,9 @@ import sys
 from collections.abc import Sequence
 
 from edgekube import __version__
-from edgekube.config import SettingsError, add_server_flags, load_server_settings
+from edgekube.config import add_server_flags, load_server_settings
 from edgekube.logging import configure
+from edgekube.settings_sources import SettingsError
 from edgekube.simulating import command as simulate_command
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from edgekube.settings_sources import SettingsError, env_name, parse_bool, read_config_file
 
 DEFAULT_CONFIG_FILE = Path("/etc/edgekube/config.yaml")
 
@@ -130,15 +130,7 @@ class Option:
 
     @property
     def env(self) -> str:
-        return "EDGEKUBE_" + self.attr.upper()
-
-
-def _bool(text: str) -> bool:
-    if text.lower() in ("1", "true", "yes", "on"):
-        return True
-    if text.lower() in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"not a boolean: {text!r}")
+        return env_name(self.flag)
 
 
 SERVER_OPTIONS: tuple[Option, ...] = (
@@ -162,18 +154,14 @@ SERVER_OPTIONS: tuple[Option, ...] = (
     Option("node-monitor-period", "controllers", "Seconds between node lease checks", float),
     Option("node-monitor-grace-period", "controllers", "Seconds without a lease before a node is NotReady", float),
     Option("default-toleration-seconds", "controllers", "tolerationSeconds for not-ready/unreachable", int),
-    Option("disable-controllers", "controllers", "Run no scheduler or controllers", _bool, switch=True),
-    Option("disable-agent", "agent", "Do not run the embedded agent", _bool, switch=True),
+    Option("disable-controllers", "controllers", "Run no scheduler or controllers", parse_bool, switch=True),
+    Option("disable-agent", "agent", "Do not run the embedded agent", parse_bool, switch=True),
     Option("node-name", "agent", "Node name of the embedded agent"),
     Option("node-ip", "agent", "InternalIP of the embedded agent's node"),
     Option("node-label", "agent", "Label key=value for the embedded agent's node (repeatable)", repeated=True),
     Option("log-format", "logging", "Log format: auto, console or json"),
     Option("log-level", "logging", "Log level: debug, info, warning, error"),
 )
-
-
-class SettingsError(ValueError):
-    """A setting from any source could not be understood."""
 
 
 def add_server_flags(parser: argparse.ArgumentParser) -> None:
@@ -201,7 +189,7 @@ def _set(settings: ServerSettings, opt: Option, value: Any, source: str) -> None
         if opt.repeated:
             items = value if isinstance(value, list) else [v for v in str(value).split(",") if v]
             converted: Any = [opt.kind(str(v)) for v in items]
-        elif isinstance(value, bool) and opt.kind is _bool:
+        elif isinstance(value, bool) and opt.kind is parse_bool:
             converted = value
         else:
             converted = opt.kind(str(value))
@@ -215,7 +203,7 @@ def load_server_settings(args: argparse.Namespace, environ: dict[str, str] | Non
     environ = dict(os.environ) if environ is None else environ
     settings = ServerSettings()
     config_path = args.config or environ.get("EDGEKUBE_CONFIG")
-    file_values = _read_config_file(
+    file_values = read_config_file(
         Path(config_path) if config_path else DEFAULT_CONFIG_FILE, required=bool(config_path)
     )
     known = {o.flag for o in SERVER_OPTIONS}
@@ -232,20 +220,6 @@ def load_server_settings(args: argparse.Namespace, environ: dict[str, str] | Non
             _set(settings, opt, flag_value, f"--{opt.flag}")
     _check(settings)
     return settings
-
-
-def _read_config_file(path: Path, *, required: bool) -> dict[str, Any]:
-    if not path.exists():
-        if required:
-            raise SettingsError(f"config file {path} does not exist")
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise SettingsError(f"config file {path}: {err}") from err
-    if not isinstance(data, dict):
-        raise SettingsError(f"config file {path}: expected a mapping of flag names to values")
-    return data
 
 
 def _check(settings: ServerSettings) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.configuring import SettingsError, add_agent_flags, load_agent_settings
+from agent.configuring import add_agent_flags, load_agent_settings
+from edgekube.settings_sources import SettingsError
 
 
 def parse(*argv: str) -> argparse.Namespace:
