@@ -27,6 +27,15 @@ def _labels(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
+BACKENDS = ("host-gw", "vxlan", "none")
+
+
+def _backend(text: str) -> str:
+    if text not in BACKENDS:
+        raise ValueError(f"choose one of {', '.join(BACKENDS)}")
+    return text
+
+
 @dataclass(frozen=True)
 class Option:
     flag: str
@@ -65,6 +74,21 @@ AGENT_OPTIONS: tuple[Option, ...] = (
     Option("streaming-port", "streaming.port", "Port of the logs/exec server", int),
     Option(
         "disable-streaming", "streaming.enabled", "Do not serve logs and exec", lambda t: not parse_bool(t), switch=True
+    ),
+    Option("flannel-backend", "network.backend", "Pod network backend: host-gw, vxlan or none", _backend),
+    Option("flannel-iface", "network.interface", "Device for node-to-node traffic (default: the node IP's)"),
+    Option("cluster-cidr", "network.cluster_cidr", "Pod network CIDR (each node gets a /24)"),
+    Option("service-cidr", "network.service_cidr", "Service ClusterIP CIDR"),
+    Option("cluster-dns", "network.cluster_dns", "Address of the cluster DNS resolver"),
+    Option("cluster-domain", "network.cluster_domain", "Cluster DNS domain"),
+    Option("resolv-conf", "network.resolv_conf", "resolv.conf with the upstream resolvers"),
+    Option("network-mtu", "network.mtu", "MTU of pod interfaces (default: from the node interface)", int),
+    Option(
+        "disable-network-policy",
+        "network.network_policy",
+        "Do not enforce NetworkPolicy",
+        lambda t: not parse_bool(t),
+        switch=True,
     ),
     Option("log-format", "logging.log_format", "Log format: auto, console or json"),
     Option("log-level", "logging.log_level", "Log level: debug, info, warning, error"),

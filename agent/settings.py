@@ -134,6 +134,43 @@ class StreamingSettings:
 
 
 @dataclass
+class NetworkSettings:
+    """Pod networking, Service NAT, cluster DNS and NetworkPolicy (`agent.network`, `agent.dns`)."""
+
+    backend: str = "host-gw"
+    """How pods on different nodes reach each other: host-gw (routes via each node's InternalIP,
+    nodes on one L2 segment), vxlan (an overlay, for nodes that are not), or none (no pod
+    network at all: pods get only loopback, no Service NAT, no DNS; k3s's --flannel-backend)."""
+    cluster_cidr: str = "10.42.0.0/16"
+    """The pod network; the server gives each node a /24 of it in Node.spec.podCIDR."""
+    service_cidr: str = "10.43.0.0/16"
+    """Where ClusterIPs come from (traffic to it never leaves through masquerade untranslated)."""
+    cluster_dns: str = "10.43.0.10"
+    """Address of the cluster DNS resolver that every pod's resolv.conf names."""
+    cluster_domain: str = "cluster.local"
+    """DNS domain of the cluster: SERVICE.NAMESPACE.svc.<domain>."""
+    resolv_conf: str = "/etc/resolv.conf"
+    """Upstream resolvers for names outside the cluster, and the file dnsPolicy Default copies."""
+    interface: str = ""
+    """Device that carries node-to-node traffic ('' : the one holding the node IP; k3s's --flannel-iface)."""
+    mtu: int = 0
+    """MTU of pod interfaces (0 : the node interface's, less 50 bytes for vxlan)."""
+    bridge: str = "ek0"
+    """Name of the bridge that the node's pods hang off."""
+    vxlan_id: int = 1
+    """VXLAN network identifier (flannel's default)."""
+    vxlan_port: int = 8472
+    """UDP port of the VXLAN overlay (flannel's default; Linux's own default is 8472 too)."""
+    nft_table: str = "edgekube"
+    """Name of our nftables tables (`ip <name>` for NAT, `ip <name>_filter` for policy); nobody
+    else's tables are ever touched."""
+    network_policy: bool = True
+    """Enforce NetworkPolicy (--disable-network-policy turns it off)."""
+    resync_interval: float = 30.0
+    """Seconds between full checks of routes and nftables rules against what they should be (drift)."""
+
+
+@dataclass
 class LogSettings:
     log_format: str = "auto"
     """console, json, or auto (console on a terminal, JSON otherwise)."""
@@ -152,6 +189,7 @@ class AgentSettings:
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
     pods: PodSettings = field(default_factory=PodSettings)
     streaming: StreamingSettings = field(default_factory=StreamingSettings)
+    network: NetworkSettings = field(default_factory=NetworkSettings)
     logging: LogSettings = field(default_factory=LogSettings)
 
     @property

@@ -37,6 +37,8 @@ class NetworkSettings:
     """Range ClusterIPs are allocated from."""
     cluster_dns: str = "10.43.0.10"
     """ClusterIP of the cluster DNS service."""
+    cluster_domain: str = "cluster.local"
+    """Cluster DNS domain (SERVICE.NAMESPACE.svc.<domain>)."""
 
 
 @dataclass
@@ -75,6 +77,14 @@ class AgentSettings:
     """InternalIP of the embedded agent's node."""
     node_label: list[str] = field(default_factory=list)
     """Extra labels for the embedded agent's node, as key=value."""
+    flannel_backend: str = "host-gw"
+    """Pod network backend of the embedded agent: host-gw, vxlan or none."""
+    flannel_iface: str = ""
+    """Device for node-to-node traffic ('' : the one holding the node IP)."""
+    resolv_conf: str = "/etc/resolv.conf"
+    """Upstream resolvers for names outside the cluster."""
+    disable_network_policy: bool = False
+    """Do not enforce NetworkPolicy on the embedded agent's node."""
 
 
 @dataclass
@@ -142,6 +152,7 @@ SERVER_OPTIONS: tuple[Option, ...] = (
     Option("cluster-cidr", "network", "Pod network CIDR"),
     Option("service-cidr", "network", "Service ClusterIP CIDR"),
     Option("cluster-dns", "network", "Cluster DNS service IP"),
+    Option("cluster-domain", "network", "Cluster DNS domain"),
     Option("token", "access", "Admin bearer token (default: generated and kept in the data dir)"),
     Option("write-kubeconfig", "access", "Where to write the admin kubeconfig"),
     Option("write-kubeconfig-mode", "access", "File mode of the admin kubeconfig (octal)"),
@@ -159,6 +170,10 @@ SERVER_OPTIONS: tuple[Option, ...] = (
     Option("node-name", "agent", "Node name of the embedded agent"),
     Option("node-ip", "agent", "InternalIP of the embedded agent's node"),
     Option("node-label", "agent", "Label key=value for the embedded agent's node (repeatable)", repeated=True),
+    Option("flannel-backend", "agent", "Pod network backend: host-gw, vxlan or none"),
+    Option("flannel-iface", "agent", "Device for node-to-node traffic"),
+    Option("resolv-conf", "agent", "resolv.conf with the upstream resolvers"),
+    Option("disable-network-policy", "agent", "Do not enforce NetworkPolicy", parse_bool, switch=True),
     Option("log-format", "logging", "Log format: auto, console or json"),
     Option("log-level", "logging", "Log level: debug, info, warning, error"),
 )

@@ -63,6 +63,7 @@ DAEMONSETS = Resource("apps", "v1", "daemonsets", True, "DaemonSet")
 JOBS = Resource("batch", "v1", "jobs", True, "Job")
 CRONJOBS = Resource("batch", "v1", "cronjobs", True, "CronJob")
 ENDPOINT_SLICES = Resource("discovery.k8s.io", "v1", "endpointslices", True, "EndpointSlice")
+NETWORK_POLICIES = Resource("networking.k8s.io", "v1", "networkpolicies", True, "NetworkPolicy")
 
 NODE_LEASE_NAMESPACE = "kube-node-lease"
 """Where each node's heartbeat Lease lives, named after the node."""

@@ -53,6 +53,7 @@ FORBIDDEN = {
 TOP = ("edgekube.cli",)
 SQL_MODULES = ("sqlalchemy", "sqlite3", "alembic")
 CONTAINER_MODULES = ("podman",)
+NETLINK_MODULES = ("pyroute2",)
 
 
 def imports(path: Path) -> set[str]:
@@ -113,3 +114,14 @@ def test_only_the_runtime_speaks_to_podman(path: Path) -> None:
         return
     bad = sorted(n for n in imports(path) if n.split(".")[0] in CONTAINER_MODULES)
     assert not bad, f"{mod} imports {bad}"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_the_network_package_speaks_netlink_and_nft(path: Path) -> None:
+    """pyroute2 and the nft command appear only below agent/network."""
+    mod = module_name(path)
+    if mod.startswith("agent.network"):
+        return
+    bad = sorted(n for n in imports(path) if n.split(".")[0] in NETLINK_MODULES)
+    assert not bad, f"{mod} imports {bad}"
+    assert '"nft"' not in path.read_text(), f"{mod} runs nft"
