@@ -95,6 +95,11 @@ stop_server() {
 
 uninstall() {
     stop_server
+    # The agent's network (bridge, routes, nftables tables) outlives the process on purpose
+    # (pods keep working while it restarts); an uninstall removes it.
+    if [ -x "$VENV/bin/edgekube" ]; then
+        "$VENV/bin/edgekube" agent --cleanup || say "network cleanup failed; see above"
+    fi
     if [ -f "$UNIT_DIR/$UNIT" ]; then
         rm -f "$UNIT_DIR/$UNIT"
         if have_systemd; then systemctl daemon-reload; fi
@@ -127,8 +132,9 @@ installed() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = installed ]
 }
 
-# Podman (with runc, netavark and catatonit) runs the pods of the embedded agent.
-packages="python3 python3-venv python3-pip ca-certificates curl podman runc netavark catatonit"
+# Podman (with runc, netavark and catatonit) runs the pods of the embedded agent;
+# nftables and iproute2 carry pod networking and Service NAT.
+packages="python3 python3-venv python3-pip ca-certificates curl podman runc netavark catatonit nftables iproute2"
 if ! command -v kubectl >/dev/null 2>&1; then
     packages="$packages kubernetes-client"
 fi
