@@ -1,8 +1,9 @@
 """`edgekube server`: assembles the control plane and runs it until SIGTERM or SIGINT.
 
 Start order: data dirs -> database schema (alembic) -> store -> OpenAPI schema (built
-once in a child process) -> defaults (namespaces, service accounts) -> TLS and admin
-token -> HTTPS listener -> admin kubeconfig -> background loops. Long-lived loops are
+once in a child process) -> the allocators' informers (service IPs, pod CIDRs) ->
+defaults (namespaces, service accounts, the kubernetes and kube-dns Services) -> TLS and
+admin token -> HTTPS listener -> admin kubeconfig -> other background loops. Long-lived loops are
 plain coroutines started and named here, and cancelled here on the way out.
 """
 
@@ -29,12 +30,13 @@ from edgekube.controllers.namespaces import protect_system_namespaces
 from edgekube.resources.kinds.common_service_ports import NODE_PORT_RANGE
 from edgekube.resources.openapi.documents import OpenAPIDocuments
 from edgekube.resources.openapi.loading import cache_file_name, load_schema
-from edgekube.resources.registry import default_registry
+from edgekube.resources.registry import Registry, default_registry
 from edgekube.security.certs import ensure_tls, server_ssl_context
 from edgekube.security.kubeconfig import write_kubeconfig
 from edgekube.security.tokens import TokenAuthenticator, User, ensure_admin_token
 from edgekube.service.allocating import ServiceAllocator
-from edgekube.service.bootstrap import ensure_defaults
+from edgekube.service.bootstrap import ensure_cluster_services, ensure_defaults
+from edgekube.service.cidr_allocating import NodeCIDRAllocator
 from edgekube.service.quotas import QuotaAdmission
 from edgekube.service.resources import ResourceService
 from edgekube.service.tolerations import DefaultTolerationSeconds
@@ -72,6 +74,35 @@ def advertised_address(settings: ServerSettings) -> str:
     if bind not in ("0.0.0.0", "::", ""):
         return bind
     return "127.0.0.1"
+
+
+def api_endpoint_address(settings: ServerSettings) -> str | None:
+    """The address pods reach the API at (the `kubernetes` Endpoints): never loopback.
+
+    The first routable one of: --advertise-address, the embedded agent's --node-ip,
+    --bind-address; else the source address of this machine's default route (found by a
+    route lookup: connecting a UDP socket sends nothing). None when there is none.
+    Blocking (a socket call): run it in a thread.
+    """
+    given = [settings.network.advertise_address, settings.agent.node_ip, settings.network.bind_address]
+    for candidate in given:
+        if _routable(candidate):
+            return candidate
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only the route lookup matters
+            found = str(probe.getsockname()[0])
+    except OSError:
+        return None
+    return found if _routable(found) else None
+
+
+def _routable(value: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return not (ip.is_loopback or ip.is_unspecified or ip.is_link_local or ip.is_multicast)
 
 
 def kubeconfig_url(settings: ServerSettings) -> str:
@@ -142,11 +173,56 @@ async def start_server(settings: ServerSettings) -> Running:
     schema = await asyncio.to_thread(load_schema, schema_path)
     documents = await asyncio.to_thread(OpenAPIDocuments.load, schema_path, registry)
     service = ResourceService(store, registry, schema)
-    allocator = ServiceAllocator(store, settings.network.service_cidr, NODE_PORT_RANGE)
+    allocator = ServiceAllocator(
+        store, settings.network.service_cidr, NODE_PORT_RANGE, cluster_dns=settings.network.cluster_dns
+    )
+    try:
+        pod_cidrs = NodeCIDRAllocator(store, settings.network.cluster_cidr)
+    except ValueError as err:
+        await store.close()
+        raise StartupError(f"--cluster-cidr {settings.network.cluster_cidr!r}: {err}") from err
     service.admission.append(allocator)
+    service.admission.append(pod_cidrs)
     service.admission.append(protect_system_namespaces)
     service.admission.append(DefaultTolerationSeconds(settings.controllers.default_toleration_seconds))
+    # The allocators' informers start first: the cluster services below ask them for IPs.
+    tasks = [
+        asyncio.create_task(allocator.run(), name="service-allocator"),
+        asyncio.create_task(pod_cidrs.run(), name="pod-cidr-allocator"),
+    ]
+    try:
+        return await _start_serving(settings, store, registry, service, documents, tasks)
+    except BaseException:
+        await _cancel(tasks)
+        raise
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _start_serving(
+    settings: ServerSettings,
+    store: Store,
+    registry: Registry,
+    service: ResourceService,
+    documents: OpenAPIDocuments,
+    tasks: list[asyncio.Task[None]],
+) -> Running:
+    server_dir = settings.server_dir
     await ensure_defaults(service, registry)
+    await ensure_cluster_services(
+        service,
+        registry,
+        service_cidr=settings.network.service_cidr,
+        cluster_dns=settings.network.cluster_dns,
+        https_port=settings.network.https_listen_port,
+        api_address=await asyncio.to_thread(api_endpoint_address, settings),
+    )
     # After the defaults: quota admission waits for its informer, which starts below.
     quotas = QuotaAdmission(store)
     service.admission.append(quotas)
@@ -178,6 +254,7 @@ async def start_server(settings: ServerSettings) -> Running:
     try:
         await site.start()
     except OSError as err:
+        await _cancel(tasks)
         await runner.cleanup()
         await store.close()
         raise StartupError(
@@ -193,9 +270,8 @@ async def start_server(settings: ServerSettings) -> Running:
         token=token,
         mode=int(settings.access.write_kubeconfig_mode, 8),
     )
-    tasks = [
+    tasks += [
         asyncio.create_task(service.namespaces.run(), name="namespace-cache"),
-        asyncio.create_task(allocator.run(), name="service-allocator"),
         asyncio.create_task(quotas.run(), name="quota-admission"),
         asyncio.create_task(
             compacting(

@@ -37,6 +37,7 @@ def controller_classes() -> list[ControllerFactory]:
     from edgekube.controllers.deployments import DeploymentController
     from edgekube.controllers.endpoints import EndpointsController, EndpointSliceController
     from edgekube.controllers.garbage import GarbageCollector
+    from edgekube.controllers.loadbalancers import LoadBalancerController
     from edgekube.controllers.namespaces import NamespaceController
     from edgekube.controllers.nodes import NodeLifecycleController, PodGCController, TaintEvictionController
     from edgekube.controllers.quotas import ResourceQuotaController
@@ -51,6 +52,7 @@ def controller_classes() -> list[ControllerFactory]:
         ServiceAccountController,
         EndpointsController,
         EndpointSliceController,
+        LoadBalancerController,
         NodeLifecycleController,
         TaintEvictionController,
         PodGCController,

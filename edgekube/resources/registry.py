@@ -14,6 +14,7 @@ from edgekube.resources.kinds import (
     events,
     leases,
     namespaces,
+    networkpolicies,
     nodes,
     persistentvolumeclaims,
     persistentvolumes,
@@ -46,6 +47,7 @@ _MODULES = (
     leases,
     storageclasses,
     endpointslices,
+    networkpolicies,
 )
 
 

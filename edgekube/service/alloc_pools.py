@@ -1,17 +1,18 @@
-"""A pool of integers handed out to Services: cluster IP addresses (as ints) or node ports.
+"""A pool of integers handed out in the write path: cluster IPs (as ints), node ports, pod CIDR blocks.
 
 A value is taken when a stored Service holds it (the informer says so) or when a write
 in flight leased it at admission a moment ago. The stored view is the truth; a lease
 only covers the gap between admission and the watch event that shows the write, and
 then expires, so a write that failed frees its value without anyone noticing the
-failure. Owners are `namespace/name` keys: a value held or leased by the same key is
-free *for that key* (a retried write, a re-created Service), never for another.
+failure. Owners are object keys (`namespace/name`, or a Node's name): a value held or
+leased by the same key is free *for that key* (a retried write, a re-created object),
+never for another.
 
 Invariants kept here:
   - `pick` and `lease` are synchronous; callers pick and lease without an await in
     between, so two concurrent writes never get the same value;
-  - `pick` never returns an excluded value (the `kubernetes` and DNS addresses), though
-    a caller may still grant one that a Service asks for by name.
+  - `pick` and `lowest` never return an excluded value (the `kubernetes` and DNS
+    addresses), though a caller may still grant one that a Service asks for by name.
 """
 
 from __future__ import annotations
@@ -127,6 +128,18 @@ class Pool:
         for i in range(self.size):
             value = self.low + (start + i) % self.size
             if self._pickable(value, now, avoid):
+                return value
+        return None
+
+    def lowest(self, now: float) -> int | None:
+        """The lowest value nobody holds or leases (not excluded); None if full.
+
+        Pod CIDRs are handed out lowest first (10.42.0.0/24, 10.42.1.0/24 ...) so that a
+        cluster's addresses read in join order; a linear walk is fine for the few hundred
+        to few thousand blocks a cluster CIDR holds.
+        """
+        for value in range(self.low, self.high + 1):
+            if self._pickable(value, now, ()):
                 return value
         return None
 

@@ -28,13 +28,12 @@ import structlog
 from edgekube.errors import InternalError, invalid
 from edgekube.resources.objects import Obj
 from edgekube.resources.strategy import Strategy
+from edgekube.service.alloc_following import following
 from edgekube.service.alloc_holdings import NOTHING, Holding, holding
 from edgekube.service.alloc_planning import Plan, Ranges, plan_allocations
 from edgekube.service.alloc_pools import Pool
-from edgekube.store.errors import Compacted
 from edgekube.store.store import Store
-from edgekube.store.types import Event, EventType
-from edgekube.store.watching import WatcherOverflow
+from edgekube.store.types import Event, EventType, StoredObject
 
 log = structlog.get_logger(__name__)
 
@@ -135,33 +134,22 @@ class ServiceAllocator:
 
     async def run(self) -> None:
         """List the stored Services, then follow their changes until cancelled; re-list when the watch breaks."""
-        while True:
-            page = await self.store.list(SERVICES, None)
-            self._rebuild({f"{i.key.namespace}/{i.key.name}": holding(i.decode()) for i in page.items})
-            self.revision = page.revision
-            self._synced.set()
-            log.info(
-                "service allocator synced",
-                revision=page.revision,
-                services=len(page.items),
-                ips=self.ranges.ips.held,
-                node_ports=self.ranges.ports.held,
-            )
-            try:
-                stream = self.store.watch(SERVICES, None, page.revision)
-                try:
-                    while True:
-                        event = await stream.next(None)
-                        if event is not None:
-                            self._follow(event)
-                            self.revision = event.revision
-                finally:
-                    stream.close()
-            except (Compacted, WatcherOverflow):
-                log.info("service allocator re-listing after a broken watch")
-                # Writes wait for the fresh list rather than trust a view that missed events.
-                self._synced.clear()
-                await asyncio.sleep(0.1)
+        await following(
+            store=self.store,
+            resource=SERVICES,
+            rebuild=self._rebuild_from,
+            follow=self._follow,
+            synced=self._synced,
+            on_revision=self._applied,
+            name="service-ips",
+        )
+
+    def _applied(self, revision: int) -> None:
+        self.revision = revision
+
+    def _rebuild_from(self, stored: list[StoredObject]) -> None:
+        self._rebuild({f"{i.key.namespace}/{i.key.name}": holding(i.decode()) for i in stored})
+        log.info("service holdings rebuilt", ips=self.ranges.ips.held, node_ports=self.ranges.ports.held)
 
     def _follow(self, event: Event) -> None:
         owner = f"{event.key.namespace}/{event.key.name}"

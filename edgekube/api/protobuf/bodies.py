@@ -39,6 +39,7 @@ KINDS: Final[dict[tuple[str, str], str]] = {
     ("coordination.k8s.io/v1", "Lease"): "coordination.v1.Lease",
     ("discovery.k8s.io/v1", "EndpointSlice"): "discovery.v1.EndpointSlice",
     ("storage.k8s.io/v1", "StorageClass"): "storage.v1.StorageClass",
+    ("networking.k8s.io/v1", "NetworkPolicy"): "networking.v1.NetworkPolicy",
     ("autoscaling/v1", "Scale"): "autoscaling.v1.Scale",
     ("policy/v1", "Eviction"): "policy.v1.Eviction",
     # policy/v1beta1 Eviction has the same fields and numbers as policy/v1.

@@ -10,6 +10,10 @@ Sources:
   k8s.io/apimachinery/pkg/{apis/meta/v1,api/resource,util/intstr,runtime} generated.proto.
   The same binary's Go type information gave which Go fields are pointers and which
   embedded structs are inlined in JSON (`json:",inline"`).
+- networking/v1 NetworkPolicy (added by hand): field numbers of k8s.io/api networking/v1
+  generated.proto, read from its prost translation in kube-rs/k8s-pb; pointer-ness from the
+  Go types (`Protocol *Protocol`, `Port *intstr.IntOrString`, `EndPort *int32`, the peer's
+  three fields are pointers, `NetworkPolicySpec.PodSelector` is not).
 - Fields added since: core/v1 from staging/src/k8s.io/api/core/v1/generated.proto at
   kubernetes/kubernetes commit 0032f46b5dcb (the newest copy we could read, from Kubernetes
   1.36 development): restartPolicyRules, stopSignal, fileKeyRef, podCertificate, ulimits,
@@ -1546,6 +1550,38 @@ MESSAGES: Final[dict[str, dict[int, tuple[str, str]]]] = {
     "policy.v1.Eviction": {
         1: ("metadata", "meta.v1.ObjectMeta"),
         2: ("deleteOptions", "*meta.v1.DeleteOptions"),
+    },
+    "networking.v1.IPBlock": {
+        1: ("cidr", "string"),
+        2: ("except", "[]string"),
+    },
+    "networking.v1.NetworkPolicy": {
+        1: ("metadata", "meta.v1.ObjectMeta"),
+        2: ("spec", "networking.v1.NetworkPolicySpec"),
+    },
+    "networking.v1.NetworkPolicyEgressRule": {
+        1: ("ports", "[]networking.v1.NetworkPolicyPort"),
+        2: ("to", "[]networking.v1.NetworkPolicyPeer"),
+    },
+    "networking.v1.NetworkPolicyIngressRule": {
+        1: ("ports", "[]networking.v1.NetworkPolicyPort"),
+        2: ("from", "[]networking.v1.NetworkPolicyPeer"),
+    },
+    "networking.v1.NetworkPolicyPeer": {
+        1: ("podSelector", "*meta.v1.LabelSelector"),
+        2: ("namespaceSelector", "*meta.v1.LabelSelector"),
+        3: ("ipBlock", "*networking.v1.IPBlock"),
+    },
+    "networking.v1.NetworkPolicyPort": {
+        1: ("protocol", "*string"),
+        2: ("port", "*IntOrString"),
+        3: ("endPort", "*int32"),
+    },
+    "networking.v1.NetworkPolicySpec": {
+        1: ("podSelector", "meta.v1.LabelSelector"),
+        2: ("ingress", "[]networking.v1.NetworkPolicyIngressRule"),
+        3: ("egress", "[]networking.v1.NetworkPolicyEgressRule"),
+        4: ("policyTypes", "[]string"),
     },
     "storage.v1.StorageClass": {
         1: ("metadata", "meta.v1.ObjectMeta"),
