@@ -1,7 +1,12 @@
-"""Pod start latency and memory: EdgeKube's embedded agent versus `podman kube play`.
+"""Pod start latency and memory: a standalone EdgeKube agent versus `podman kube play`.
 
-Starts a real `edgekube server` with its embedded agent (node IP 127.0.0.1), waits for the
-node to be Ready, then times 20 pods of `localhost/busybox:latest` (`/bin/sleep 3600`) from the API
+Starts a real `edgekube server --disable-agent` and next to it a standalone agent
+(`python -m agent`, node IP 127.0.0.1, see `agentmemory.AgentUnderTest`). The agent runs in
+the host's network namespace, so it runs with `--flannel-backend none`: a benchmark must
+not set up pod networking there. The memory figures are the agent process's own (what
+issue 4 targets: under 50 MB with 20 pods), with the server's RSS reported apart; the
+server's embedded agent is not used, as its memory cannot be told from the server's.
+Waits for the node to be Ready, then times 20 pods of `localhost/busybox:latest` (`/bin/sleep 3600`) from the API
 create to the pod's Ready condition True (seen on a watch): one after another, then with 10
 in flight at once. The same pods are then started with `podman --runtime runc kube play FILE`
 (the command returns once the pod's containers are started; its duration is the figure, and
@@ -34,14 +39,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import (
-    ServerUnderTest,
-    _die_with_parent,
-    memory_mb,
-    ms,
-    percentile,
-    run,
-)
+from _support import ServerUnderTest, memory_mb, ms, percentile, run
+from agentmemory import AgentUnderTest, child_service_pid, process_figures
 
 IMAGE = "localhost/busybox:latest"
 PODS = 20
@@ -55,28 +54,6 @@ GONE_TIMEOUT = 120.0  # seconds for deleted pods to leave the API and Podman
 PODMAN_TIMEOUT = 120.0  # seconds for one podman CLI call
 TARGET_RATIO = 1.5
 TARGET_P99_S = 5.0
-
-
-class AgentServer(ServerUnderTest):
-    """ServerUnderTest with the embedded agent running (its defaults stay as the other benches use them)."""
-
-    def start(self) -> None:
-        args = [
-            sys.executable, "-m", "edgekube", "server",
-            "--data-dir", str(self.data_dir),
-            "--bind-address", "127.0.0.1",
-            "--https-listen-port", str(self.port),
-            "--write-kubeconfig", str(self.data_dir / "admin.yaml"),
-            "--node-ip", "127.0.0.1",
-            "--log-format", "json",
-            *self.extra_args,
-        ]  # fmt: skip
-        env = {k: v for k, v in os.environ.items() if not k.startswith("EDGEKUBE_")}
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                args, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent
-            )
-        self._wait_ready()
 
 
 def manifest(name: str) -> dict[str, Any]:
@@ -112,10 +89,6 @@ def log(msg: str) -> None:
 # --- processes ----------------------------------------------------------------------------
 
 
-def _pids() -> list[int]:
-    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
-
-
 def _comm(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/comm").read_text().strip()
@@ -140,20 +113,6 @@ def conmon_rss(podman: PodmanCli) -> dict[str, float]:
         found = podman.run("inspect", "--format", "{{.State.ConmonPid}}", *ids, check=False)
         pids = [int(p) for p in found.split() if p.isdigit() and int(p) > 0 and _comm(int(p)) == "conmon"]
     return {"count": len(pids), "total_rss_mb": round(sum(_rss_mb(p) for p in pids), 1)}
-
-
-def podman_service_pid(server_pid: int) -> int | None:
-    """The `podman system service` child of the server process."""
-    for pid in _pids():
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except (OSError, ValueError):
-            continue
-        if ppid == server_pid and b"system" in argv and b"service" in argv:
-            return pid
-    return None
 
 
 # --- podman CLI -----------------------------------------------------------------------------
@@ -356,23 +315,28 @@ class Api:
 # --- the run --------------------------------------------------------------------------------
 
 
-async def edgekube_part(server: AgentServer, podman: PodmanCli, result: dict[str, Any]) -> None:
+async def edgekube_part(
+    server: ServerUnderTest, agent: AgentUnderTest, podman: PodmanCli, result: dict[str, Any]
+) -> None:
     async with Api(server) as api:
         try:
-            await edgekube_phases(server, podman, api, result)
+            await edgekube_phases(server, agent, podman, api, result)
         except BaseException:
             with contextlib.suppress(Exception):  # best effort; main() force-removes what is left
                 await api.delete_all_and_wait(podman)
             raise
 
 
-async def edgekube_phases(server: AgentServer, podman: PodmanCli, api: Api, result: dict[str, Any]) -> None:
+async def edgekube_phases(
+    server: ServerUnderTest, agent: AgentUnderTest, podman: PodmanCli, api: Api, result: dict[str, Any]
+) -> None:
     node = await api.wait_node_ready()
-    log(f"node {node} Ready; server pid {server.pid}")
+    log(f"node {node} Ready; server pid {server.pid}, agent pid {agent.pid}")
     api.start_watch()
     await asyncio.sleep(3)  # let start-up work settle before the idle figure
-    svc = podman_service_pid(server.pid)
-    idle = {
+    svc = child_service_pid(agent.pid)
+    idle: dict[str, Any] = {
+        "agent": process_figures(agent.pid),
         "server_rss_mb": server.memory_mb()["VmRSS"],
         "podman_service_rss_mb": _rss_mb(svc) if svc else None,
         "conmon": await asyncio.to_thread(conmon_rss, podman),
@@ -383,17 +347,22 @@ async def edgekube_phases(server: AgentServer, podman: PodmanCli, api: Api, resu
     result["edgekube"]["sequential"] = summary(lat, wall)
     log(f"edgekube sequential: {result['edgekube']['sequential']}")
     await asyncio.sleep(3)  # steady state with 20 pods running
-    busy = {
+    busy: dict[str, Any] = {
+        "agent": process_figures(agent.pid),
         "server_rss_mb": server.memory_mb()["VmRSS"],
         "podman_service_rss_mb": _rss_mb(svc) if svc else None,
         "conmon": await asyncio.to_thread(conmon_rss, podman),
     }
     result["memory"]["edgekube"] = {
+        "agent_measured": "standalone `python -m agent --flannel-backend none` (the server runs --disable-agent)",
+        "agent_pid": agent.pid,
         "server_pid": server.pid,
         "podman_service_pid": svc,
         "idle": idle,
         "with_20_pods": busy,
-        "server_rss_delta_mb": round(busy["server_rss_mb"] - idle["server_rss_mb"], 1),
+        "agent_rss_with_20_pods_mb": busy["agent"]["rss_mb"],
+        "agent_rss_delta_mb": round(busy["agent"]["rss_mb"] - idle["agent"]["rss_mb"], 1),
+        "agent_peak_rss_mb": memory_mb(agent.pid)["VmHWM"],
         "server_peak_rss_mb": server.memory_mb()["VmHWM"],
     }
     await api.delete_all_and_wait(podman)
@@ -446,7 +415,8 @@ def compare(result: dict[str, Any]) -> None:
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="edgekube-podstart-"))
     podman = PodmanCli(work)
-    server = AgentServer()
+    server = ServerUnderTest()
+    agent = AgentUnderTest(server)
     result: dict[str, Any] = {
         "benchmark": "podstart",
         "image": IMAGE,
@@ -466,13 +436,15 @@ def main() -> int:
             raise RuntimeError(f"pods of an earlier run are still there: {podman.our_pods()}")
         podman.run("image", "exists", IMAGE)
         server.start()
-        run(edgekube_part(server, podman, result))
+        agent.start()
+        run(edgekube_part(server, agent, podman, result))
         podman_part(podman, result)
         compare(result)
     except Exception as err:
         result["error"] = repr(err)
         exit_code = 1
     finally:
+        agent.stop()  # pods outlive the agent (it adopts them when restarted): remove them after
         server.stop()
         podman.force_remove_ours()
         left = podman.our_pods()

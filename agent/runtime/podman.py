@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from podman import PodmanClient
-from podman.errors import APIError
 
 from agent.runtime import podman_specs as specs
 from agent.runtime.errors import (
@@ -54,6 +52,7 @@ from agent.runtime.interface import (
     SandboxId,
     Stream,
 )
+from agent.runtime.podman_loading import APIError, PodmanClient
 from agent.runtime.podman_streams import HttpStream, open_stream, read_frames
 
 log = structlog.get_logger(__name__)
@@ -138,6 +137,8 @@ class PodmanRuntime:
         else:
             response = send(path, **kwargs)
         status = int(response.status_code)
+        # Podman answers in UTF-8; saying so spares `requests` guessing it (see podman_loading).
+        response.encoding = "utf-8"
         text = response.text
         try:
             parsed = json.loads(text) if text else None
