@@ -1,4 +1,4 @@
-"""Seams to the parts other modules provide: volumes, probes, images and the logs/exec server.
+"""Seams to the parts other modules provide: volumes, probes, images, the logs/exec server, the pod network.
 
 The pod workers use them through the Protocols below. `load_*` pick the real module
 (`agent.volumes`, `agent.probes`, `agent.images`, `agent.streaming`) when it is installed and fall back
@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol, cast
 
 import structlog
 
-from agent.runtime.interface import ContainerId, Mount, Runtime
+from agent.runtime.interface import ContainerId, DnsFiles, Mount, Runtime, Sandbox
 from edgekube.client import ApiClient
 
 log = structlog.get_logger(__name__)
@@ -76,6 +76,38 @@ class Probing(Protocol):
         timeout_seconds: float,
     ) -> tuple[bool, str]:
         """Run a lifecycle hook's httpGet or tcpSocket once, as a probe attempt: (success, message)."""
+        ...
+
+
+class PodNetwork(Protocol):
+    """What a pod worker asks of the pod network (`agent.network.attaching.PodNetworking`).
+
+    Absent (None) with `--flannel-backend none`: pods then keep only their loopback.
+    """
+
+    @property
+    def ready(self) -> bool:
+        """The node's pod network is set up: `attach` may be called."""
+        ...
+
+    def dns_files(self, uid: str) -> DnsFiles | None:
+        """Where the pod's resolv.conf is (for the sandbox spec); `prepare` writes it."""
+        ...
+
+    async def prepare(self, pod: Obj) -> None:
+        """Write the pod's DNS files; called before its sandbox is created."""
+        ...
+
+    def address_of(self, uid: str) -> str:
+        """The address the pod holds ('' : none)."""
+        ...
+
+    async def attach(self, pod: Obj, sandbox: Sandbox) -> str:
+        """Wire the sandbox (idempotent: an already wired one is left alone); the pod's IP."""
+        ...
+
+    async def detach(self, uid: str) -> None:
+        """Unwire the pod and free its address; its sandbox is gone or going."""
         ...
 
 

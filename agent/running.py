@@ -6,6 +6,9 @@
     pod dispatching  desired pods -> one worker per pod (`pods.dispatching`)
     status posting   pod statuses to the server, kept on disk while it is away (`pods.posting`)
     streaming        the logs/exec server on port 10250 (`agent.streaming`, when installed)
+    pod network      bridge, veths, addresses, hostPorts (`agent.network.running`, unless the
+                     backend is none), which starts "routes", "service proxy", "cluster dns" and
+                     "network policy" as agent tasks of their own once the node's pod CIDR is known
 
 `run_agent(settings)` runs them until cancelled; the server's embedded agent and the
 `edgekube agent` command both call it. Stopping the agent stops none of the pods: a
@@ -32,10 +35,12 @@ from agent.node.states import NodeState
 from agent.plugins import Streaming, load_images, load_probing, load_volumes, start_streaming
 from agent.pods.contexts import ApiReferences, PodContext
 from agent.pods.dispatching import PodDispatcher
+from agent.pods.labels import LABEL_NODE
 from agent.pods.posting import StatusPoster
 from agent.runtime.interface import Runtime
 from agent.runtimes import open_runtime
 from agent.settings import AgentSettings
+from agent.watches import SharedWatches
 from edgekube.client import ApiClient, Config
 from edgekube.nodeinfo import node_labels
 
@@ -81,6 +86,9 @@ class Agent:
         self.poster: StatusPoster | None = None
         self.context: PodContext | None = None
         self._streaming: Streaming | None = None
+        self.networking: Any = None
+        """The `agent.network.attaching.PodNetworking` (None with backend none)."""
+        self.watches: SharedWatches | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -119,6 +127,12 @@ class Agent:
             initial_sync_wait=settings.pods.offline_start_wait,
             collect_interval=max(settings.pods.resync_interval, 30.0),
         )
+        if settings.network.backend != "none":
+            # Imported here: with backend none the agent loads no netlink code at all.
+            from agent.network.attaching import PodNetworking
+
+            self.networking = PodNetworking(settings.network, settings.agent_dir)
+            ctx.network = self.networking
         self.connectivity.on_return(self.dispatcher.server_returned)
         self.connectivity.on_return(self.poster.nudge)
         self.connectivity.on_return(self.node.report_again)
@@ -138,6 +152,8 @@ class Agent:
         images = load_images(runtime, settings.agent_dir / "images") if settings.runtime.manage_images else None
         if images is not None:
             spawn("images", images)
+        if self.networking is not None:
+            self._start_network(client)
         log.info("agent started", node=self.name, ip=self.ip, server=config.server, data_dir=str(settings.data_dir))
 
     async def _start_streaming(self, token: str) -> None:
@@ -160,6 +176,34 @@ class Agent:
             self.node.kubelet_port = self._streaming.port
             self.node.annotations.update(self._streaming.annotations)
 
+    def _start_network(self, client: ApiClient) -> None:
+        from agent.network.running import run_pod_network
+
+        self.watches = SharedWatches(client)
+        self._spawn("pod network", run_pod_network(
+            settings=self.settings.network,
+            client=client,
+            watches=self.watches,
+            networking=self.networking,
+            node_name=self.name,
+            node_ip=self.ip,
+            in_use=self._pods_in_use,
+            desired_pods=self.cache.load_pods,
+            spawn=self._spawn,
+        ))  # fmt: skip
+
+    async def _pods_in_use(self) -> set[str]:
+        """Uids that may hold a pod address: sandboxes of this node, desired pods, live workers."""
+        assert self.runtime is not None
+        sandboxes = await self.runtime.list_pod_sandboxes({LABEL_NODE: self.name})
+        uids = {s.pod_uid for s in sandboxes if s.pod_uid}
+        dispatcher = self.dispatcher
+        if dispatcher is None or not dispatcher.ready.is_set():
+            uids |= set(await self.cache.load_pods())  # the dispatcher has not read its local copy yet
+        if dispatcher is not None:
+            uids |= set(dispatcher.desired()[0]) | set(dispatcher.workers)
+        return uids
+
     def _spawn(self, name: str, coroutine: Any) -> None:
         self._tasks.append(asyncio.get_running_loop().create_task(coroutine, name=name))
 
@@ -170,6 +214,8 @@ class Agent:
         """Until a loop ends (it should not: that is a bug, raised here) or the agent is cancelled."""
         done, _ = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
+            if task.cancelled():  # by nobody here: a loop swallowed someone else's cancellation
+                raise RuntimeError(f"agent loop {task.get_name()!r} was cancelled from within")
             task.result()
         raise RuntimeError(f"agent loop ended: {[t.get_name() for t in done]}")
 
@@ -181,6 +227,10 @@ class Agent:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        if self.watches is not None:
+            with contextlib.suppress(Exception):
+                await self.watches.stop()
+            self.watches = None
         if self._streaming is not None:
             with contextlib.suppress(Exception):
                 await self._streaming.stop()

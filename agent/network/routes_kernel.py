@@ -16,8 +16,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from pyroute2 import IPRoute
-
+from agent.network.netlink import IPRoute
 from agent.network.routes_states import (
     MAIN_TABLE,
     ROUTE_PROTO,

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
-from pyroute2 import IPRoute
 
 from agent.network.local import LocalNode
+from agent.network.netlink import IPRoute
 from agent.network.routes_desired import host_gw_state, remote_nodes, vxlan_state
 from agent.network.routes_diffing import diff
 from agent.network.routes_kernel import apply_plan, connected_networks, read_state, remove_all_routes

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from pyroute2 import IPRoute
 
 from agent.network.local import LocalNode, vtep_mac
+from agent.network.netlink import IPRoute
 from agent.network.routes_states import VXLAN_DEVICE
 from agent.settings import NetworkSettings
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agent.cache import LocalCache
-from agent.plugins import Probing, Volumes
+from agent.plugins import PodNetwork, Probing, Volumes
 from agent.pods.directory import ContainerDirectory
 from agent.pods.envs import EnvError, References
 from agent.runtime.interface import Runtime
@@ -92,6 +92,8 @@ class PodContext:
     references: References
     directory: ContainerDirectory = field(default_factory=ContainerDirectory)
     probing: Probing | None = None
+    network: PodNetwork | None = None
+    """Pod networking (None: --flannel-backend none, pods get loopback only)."""
     extra_labels: dict[str, str] = field(default_factory=dict)
     allocatable: dict[str, str] = field(default_factory=dict)
     """The node's allocatable resources (resourceFieldRef of an unlimited container)."""

@@ -150,7 +150,8 @@ class PodDispatcher:
     async def collect_orphans(self, desired: dict[str, Obj]) -> None:
         """Remove our node's sandboxes and containers that no desired pod or worker owns."""
         runtime = self.ctx.runtime
-        mine = {LABEL_NODE: self.ctx.node_name}
+        # Our extra labels too: agents of the same node name may share one Podman store (tests).
+        mine = {LABEL_NODE: self.ctx.node_name, **self.ctx.extra_labels}
         try:
             sandboxes = await runtime.list_pod_sandboxes(mine)
             containers = await runtime.list_containers(mine)

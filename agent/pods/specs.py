@@ -16,6 +16,7 @@ from agent.pods.expansion import expand
 from agent.pods.labels import LABEL_NODE
 from agent.runtime.interface import (
     ContainerSpec,
+    DnsFiles,
     Mount,
     NetworkMode,
     PodSandboxSpec,
@@ -41,7 +42,10 @@ def pod_uid(pod: Obj) -> str:
     return str(_dict(pod.get("metadata")).get("uid", ""))
 
 
-def sandbox_spec(pod: Obj, *, node_name: str, extra_labels: Mapping[str, str]) -> PodSandboxSpec:
+def sandbox_spec(
+    pod: Obj, *, node_name: str, extra_labels: Mapping[str, str], dns: DnsFiles | None = None
+) -> PodSandboxSpec:
+    """The sandbox of `pod`; `dns` are the files the pod network wrote for it (None: the image's own)."""
     meta, spec = _dict(pod.get("metadata")), _dict(pod.get("spec"))
     return PodSandboxSpec(
         uid=str(meta.get("uid", "")),
@@ -51,6 +55,7 @@ def sandbox_spec(pod: Obj, *, node_name: str, extra_labels: Mapping[str, str]) -
         network=NetworkMode.HOST if spec.get("hostNetwork") is True else NetworkMode.NONE,
         labels={**extra_labels, LABEL_NODE: node_name},
         share_pid=spec.get("shareProcessNamespace") is True,
+        dns=dns,
     )
 
 

@@ -6,7 +6,8 @@ runtime reports) and does the next due step, in a fixed order:
     1. adopt what the runtime already runs for this pod (once, at the start)
     2. deleted on the server, or gone from it -> stop, clean up, final delete (`terminating`)
     3. terminal phase (Succeeded/Failed)      -> nothing runs again; report only
-    4. the sandbox (recreated if its infra process died)
+    4. the sandbox (recreated if its infra process died); its resolv.conf is written before it,
+       and after it the pod network wires it (a new sandbox is wired again, same address)
     5. volumes
     6. look at every container; an exit is restarted at once or after a back-off (`restarts`)
     7. init containers one at a time, each to success; then the app containers
@@ -14,7 +15,8 @@ runtime reports) and does the next due step, in a fixed order:
 
 A sync is started by a pod update, a container exit (one `wait` task per running
 container), a probe verdict, or a timer (the end of a back-off, the periodic resync).
-Nothing here stops a container because the agent stops: pods outlive the agent.
+Nothing here stops a container because the agent stops: pods outlive the agent, and so
+does their wiring; only a pod stopped for good is unwired and gives its address back.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 
 import structlog
 
+from agent.plugins import PodNetwork
 from agent.pods import adopting, starting, terminating
 from agent.pods.backoffs import after_crash
 from agent.pods.contexts import PodContext
@@ -47,6 +50,11 @@ log = structlog.get_logger(__name__)
 Obj = dict[str, Any]
 
 
+def pod_network(ctx: PodContext) -> PodNetwork | None:
+    """The context's pod network (None: --flannel-backend none)."""
+    return ctx.network
+
+
 def _containers(pod: Obj, key: str) -> list[Obj]:
     return [c for c in (pod.get("spec") or {}).get(key) or [] if isinstance(c, dict)]
 
@@ -60,8 +68,14 @@ class PodWorker:
         self.namespace = str(meta.get("namespace", ""))
         self.name = str(meta.get("name", ""))
         self.log = log.bind(pod=f"{self.namespace}/{self.name}", uid=self.uid[:8])
-        self.sandbox_spec = sandbox_spec(pod, node_name=ctx.node_name, extra_labels=ctx.extra_labels)
+        self.network = pod_network(ctx)
+        dns = self.network.dns_files(self.uid) if self.network is not None and self.uid else None
+        self.sandbox_spec = sandbox_spec(pod, node_name=ctx.node_name, extra_labels=ctx.extra_labels, dns=dns)
         self.sandbox: Sandbox | None = None
+        self.dns_written = False
+        self.wired_sandbox: str | None = None
+        """Id of the sandbox the pod network wired (None: not wired yet in this worker's life)."""
+        self.pod_address = ""
         self.init = [
             ContainerRecord(str(c.get("name")), str(c.get("image")), init=True)
             for c in _containers(pod, "initContainers")
@@ -178,7 +192,10 @@ class PodWorker:
             await adopting.adopt(self)
             self.adopted = True
         if self.gone or self.deleting:
-            return await terminating.terminate(self)
+            done = await terminating.terminate(self)
+            if self.stopped:
+                await self.leave_network()
+            return done
         if self.phase in TERMINAL:
             await self.refresh()
             await terminating.stop_running(self)  # declared over by someone else (an eviction): nothing runs
@@ -188,7 +205,13 @@ class PodWorker:
         if periodic:
             self._last_resync = now
         self.schedule(self.ctx.settings.resync_interval)
+        if not await self.ensure_dns_files():
+            self.post()
+            return False
         if not await self.ensure_sandbox(check=periodic):
+            self.post()
+            return False
+        if not await self.ensure_network():
             self.post()
             return False
         refresh_volumes = now - self._last_volume_refresh >= self.ctx.settings.volume_refresh_interval
@@ -240,6 +263,59 @@ class PodWorker:
         self.started_at = self.started_at or wall_now()
         self.log.info("pod sandbox created", sandbox=self.sandbox.id[:12])
         return True
+
+    @property
+    def host_network(self) -> bool:
+        return (self.pod.get("spec") or {}).get("hostNetwork") is True
+
+    def _wait_all(self, reason: str, message: str) -> None:
+        for record in self.init + self.app:
+            if record.current is None:
+                record.wait(reason, message)
+
+    async def ensure_dns_files(self) -> bool:
+        """The pod's resolv.conf, written once per worker before any container is created."""
+        if self.network is None or self.dns_written:
+            return True
+        try:
+            await self.network.prepare(self.pod)
+        except Exception as err:  # a full disk, a bad dnsConfig: shown on the pod, tried again
+            self.log.warning("cannot write the pod's DNS files", error=str(err))
+            self._wait_all("ContainerCreating", f"cannot write resolv.conf: {err}")
+            self.schedule(self.ctx.settings.sync_retry)
+            return False
+        self.dns_written = True
+        return True
+
+    async def ensure_network(self) -> bool:
+        """Wire the current sandbox into the pod network (once per sandbox); True when it is."""
+        network, sandbox = self.network, self.sandbox
+        if network is None or sandbox is None or self.host_network or self.wired_sandbox == sandbox.id:
+            return True
+        if not network.ready:
+            self._wait_all("ContainerCreating", "waiting for the node's pod network")
+            self.schedule(min(1.0, self.ctx.settings.sync_retry))
+            return False
+        try:
+            self.pod_address = await network.attach(self.pod, sandbox)
+        except Exception as err:  # netlink refused, the namespace vanished: shown on the pod, tried again
+            self.log.warning("cannot wire the pod into the network", error=str(err))
+            self._wait_all("ContainerCreating", f"failed to set up the pod network: {err}")
+            self.schedule(self.ctx.settings.sync_retry)
+            return False
+        self.wired_sandbox = sandbox.id
+        return True
+
+    async def leave_network(self) -> None:
+        """Unwire the stopped pod and free its address (idempotent: a later pass finds nothing)."""
+        if self.network is None or self.host_network:
+            return
+        try:
+            await self.network.detach(self.uid)
+        except Exception as err:  # the network task's collection frees it later
+            self.log.warning("cannot unwire the pod", error=str(err))
+        self.wired_sandbox = None
+        self.pod_address = ""
 
     async def forget_sandbox(self) -> None:
         """Remove the sandbox and everything in it; containers start afresh in the next one."""
@@ -512,9 +588,18 @@ class PodWorker:
     # --- status -------------------------------------------------------------------------
 
     def pod_ip(self) -> str:
-        if (self.pod.get("spec") or {}).get("hostNetwork") is True:
+        if self.host_network:
             return self.ctx.node_ip
-        return ""  # pod networking assigns addresses (not yet): the pod has none
+        if self.pod_address or self.network is None or self.stopped:
+            return self.pod_address
+        # Adopted but not yet attached (the network is still starting): the address it holds,
+        # so the status does not drop podIP for the moment between agent start and network ready.
+        return self.network.address_of(self.uid) or self._reported_ip()
+
+    def _reported_ip(self) -> str:
+        latest = self.ctx.poster.latest(self.namespace, self.name, self.uid)
+        status = (latest or self.pod).get("status") or {}
+        return str(status.get("podIP") or "") if self.sandbox is not None else ""
 
     def status_view(self) -> PodView:
         latest = self.ctx.poster.latest(self.namespace, self.name, self.uid)

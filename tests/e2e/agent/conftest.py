@@ -55,6 +55,8 @@ class AgentProcess:
             "--ca-file", str(self.server.ca_file),
             "--node-name", self.node,
             "--node-ip", "127.0.0.1",
+            # Pod networking stays out of the host namespace (SAFETY): tests/e2e/podnet runs it in a lab.
+            "--flannel-backend", "none",
             "--data-dir", str(self.data_dir),
             "--podman-socket", str(self.podman_socket),
             "--runtime-label", f"{key}={value}",

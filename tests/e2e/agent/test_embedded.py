@@ -37,6 +37,7 @@ async def test_embedded_agent_runs_its_own_podman_and_replaces_a_stale_one(
     settings.runtime.stop_service_on_exit = False  # as if the agent died: its service stays behind
     settings.streaming = dataclasses.replace(settings.streaming, port=0)
     settings.heartbeat.status_check_interval = 1.0
+    settings.network.backend = "none"  # no pod networking in the host namespace (SAFETY)
     pid_file = settings.agent_dir / "podman" / "service.pid"
 
     first = asyncio.create_task(run_agent(settings))

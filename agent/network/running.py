@@ -1,0 +1,170 @@
+"""The pod network's start and upkeep, and the network parts other modules provide.
+
+    run_pod_network (task "pod network")
+      1. discover the LocalNode        node.json, else the server's Node.spec.podCIDR (waits)
+      2. set up the bridge             ek0 + gateway + cluster DNS address, ip_forward, br_netfilter
+      3. reconcile the address table   free the addresses of pods with no sandbox and no desired pod
+      4. spawn the parts, each as a named agent task, each `run_X(settings=, watches=, node=)`:
+           "routes"          agent.network.routing.run_routes
+           "service proxy"   agent.network.proxying.run_service_proxy
+           "cluster dns"     agent.dns.serving.run_cluster_dns
+           "network policy"  agent.network.policing.run_network_policy  (when network_policy)
+      5. every resync_interval: the bridge again (drift), and addresses nobody holds freed
+
+A part that is not installed is skipped with a warning; a part that fails or ends is
+logged and started again after a back-off. Nothing here ever ends the agent: every step
+is retried until it works, and pods wait (ContainerCreating) until step 3 is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import structlog
+
+from agent.network.attaching import PodNetworking
+from agent.network.bridging import ensure_bridge
+from agent.network.discovering import discover_local_node
+from agent.network.local import LocalNode
+from agent.settings import NetworkSettings
+from agent.watches import SharedWatches
+from edgekube.client import ApiClient
+
+log = structlog.get_logger(__name__)
+Obj = dict[str, Any]
+T = TypeVar("T")
+Spawn = Callable[[str, Coroutine[Any, Any, None]], None]
+RETRY_FIRST = 1.0
+RETRY_MAX = 30.0
+
+
+@dataclass(frozen=True)
+class Part:
+    task: str
+    """The agent task's name."""
+    module: str
+    function: str
+
+
+PARTS = (
+    Part("routes", "agent.network.routing", "run_routes"),
+    Part("service proxy", "agent.network.proxying", "run_service_proxy"),
+    Part("cluster dns", "agent.dns.serving", "run_cluster_dns"),
+    Part("network policy", "agent.network.policing", "run_network_policy"),
+)
+
+
+def wanted_parts(settings: NetworkSettings) -> list[Part]:
+    return [p for p in PARTS if p.task != "network policy" or settings.network_policy]
+
+
+def load_part(part: Part) -> Callable[..., Coroutine[Any, Any, None]] | None:
+    """The part's entry point, or None (logged) while its module is not written yet."""
+    try:
+        module = importlib.import_module(part.module)
+    except ModuleNotFoundError as err:
+        if err.name is None or not part.module.startswith(err.name):  # the module exists; something it needs not
+            raise
+        log.warning("network part not installed; skipping it", part=part.task, module=part.module)
+        return None
+    entry = getattr(module, part.function, None)
+    if entry is None:
+        log.warning("network part has no entry point; skipping it", part=part.task, entry=part.function)
+        return None
+    return entry  # type: ignore[no-any-return]
+
+
+async def retrying(what: str, step: Callable[[], Awaitable[T]]) -> T:
+    """`step()` until it succeeds, logging each failure, waiting longer each time (up to RETRY_MAX)."""
+    delay = RETRY_FIRST
+    while True:
+        try:
+            return await step()
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            log.error("pod network step failed; trying again", step=what, error=str(err), retry_in=delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, RETRY_MAX)
+
+
+async def supervised(name: str, start: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a part until cancelled: one that fails or returns is started again after a back-off."""
+    delay = RETRY_FIRST
+    while True:
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        try:
+            await start()
+            log.warning("network part ended; starting it again", part=name, retry_in=delay)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("network part failed; starting it again", part=name, retry_in=delay)
+        if loop.time() - began > RETRY_MAX * 4:
+            delay = RETRY_FIRST  # it ran a good while: a new failure is not a crash loop
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, RETRY_MAX)
+
+
+async def run_pod_network(
+    *,
+    settings: NetworkSettings,
+    client: ApiClient,
+    watches: SharedWatches,
+    networking: PodNetworking,
+    node_name: str,
+    node_ip: str,
+    in_use: Callable[[], Awaitable[set[str]]],
+    desired_pods: Callable[[], Awaitable[dict[str, Obj]]],
+    spawn: Spawn,
+) -> None:
+    """Steps 1-5 above; runs until cancelled. `in_use` raises when it cannot tell (the runtime is down)."""
+    state_dir: Path = networking.state_dir
+
+    async def discover() -> LocalNode:
+        return await discover_local_node(
+            client=client, settings=settings, node_name=node_name, node_ip=node_ip, state_dir=state_dir
+        )
+
+    node = await retrying("discover the node", discover)
+    await retrying("set up the bridge", lambda: _bridge(node, settings))
+
+    async def start() -> None:
+        await networking.start(node, in_use=await in_use(), pods=await desired_pods())
+
+    await retrying("reconcile pod addresses", start)
+    for part in wanted_parts(settings):
+        entry = load_part(part)
+        if entry is not None:
+            spawn(part.task, supervised(part.task, _starter(entry, settings, watches, node)))
+            log.info("network part started", part=part.task, entry=f"{part.module}.{part.function}")
+    while True:
+        await asyncio.sleep(settings.resync_interval)
+        try:
+            await _bridge(node, settings)
+            await networking.collect(await in_use())
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            log.warning("pod network upkeep failed; trying again later", error=str(err))
+
+
+def _starter(
+    entry: Callable[..., Coroutine[Any, Any, None]], settings: NetworkSettings, watches: SharedWatches, node: LocalNode
+) -> Callable[[], Coroutine[Any, Any, None]]:
+    def start() -> Coroutine[Any, Any, None]:
+        return entry(settings=settings, watches=watches, node=node)
+
+    return start
+
+
+async def _bridge(node: LocalNode, settings: NetworkSettings) -> None:
+    changed = await asyncio.to_thread(ensure_bridge, node, bridge=settings.bridge, cluster_dns=settings.cluster_dns)
+    if changed:
+        log.info("bridge set up", bridge=settings.bridge, changed=changed)
