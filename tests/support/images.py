@@ -25,6 +25,8 @@ APPLETS = (
     "sh", "sleep", "httpd", "wget", "nc", "cat", "echo", "ls", "ip", "hostname",
     "yes", "head", "tr", "id", "touch", "cut", "env", "pwd", "true", "false",
     "mkdir", "rm", "ps", "kill", "dd", "test", "[", "grep", "date",
+    # the networking acceptance tests (tests/e2e/network): CGI scripts, DNS and loops
+    "chmod", "nslookup", "ping", "printf", "seq", "sort", "uniq", "wc", "sed", "timeout",
 )  # fmt: skip
 _FORMAT = "1"  # bump when the layout below changes, so existing images are rebuilt
 
