@@ -120,6 +120,8 @@ class AgentUnderTest:
     command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "agent"])
     data_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="edgekube-bench-agent-")))
     node_name: str = field(default_factory=lambda: f"bench-agent-{secrets.token_hex(3)}")
+    backend: str = "none"
+    """--flannel-backend; anything but none only inside a namespace of the benchmark's own."""
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -138,7 +140,7 @@ class AgentUnderTest:
             "--data-dir", str(self.data_dir),
             "--node-name", self.node_name,
             "--node-ip", "127.0.0.1",
-            "--flannel-backend", "none",
+            "--flannel-backend", self.backend,
             "--streaming-port", str(free_port()),
             "--log-format", "json",
         ]  # fmt: skip
@@ -302,17 +304,50 @@ async def measure(
         await api.close()
 
 
+IN_NETNS = "AGENTMEMORY_IN_NETNS"
+
+
+def rerun_in_netns() -> int:
+    """This benchmark again inside a namespace of its own (loopback, and a default route into a
+    tun device nobody reads: nothing leaves the machine), deleted afterwards with everything the
+    agent wired in it."""
+    netns = f"ekbm{os.getpid()}"
+    setup = [
+        ["ip", "netns", "add", netns],
+        ["ip", "-n", netns, "link", "set", "lo", "up"],
+        ["ip", "-n", netns, "tuntap", "add", "mode", "tun", "name", "sink0"],
+        ["ip", "-n", netns, "addr", "add", "192.0.2.1/24", "dev", "sink0"],
+        ["ip", "-n", netns, "link", "set", "sink0", "up"],
+        ["ip", "-n", netns, "route", "add", "default", "dev", "sink0"],
+    ]
+    try:
+        for argv in setup:
+            subprocess.run(argv, check=True)
+        env = {**os.environ, IN_NETNS: "1"}
+        return subprocess.run(["ip", "netns", "exec", netns, sys.executable, *sys.argv], env=env).returncode
+    finally:
+        subprocess.run(["ip", "netns", "del", netns], check=False)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Memory of a standalone agent with 20 pods (JSON on stdout).")
     parser.add_argument("--env", action="append", default=[], metavar="K=V", help="extra environment for the agent")
+    parser.add_argument(
+        "--network",
+        choices=("none", "host-gw"),
+        default="none",
+        help="the agent's pod network; host-gw runs the whole benchmark in a network namespace of its own",
+    )
     args = parser.parse_args()
+    if args.network != "none" and os.environ.get(IN_NETNS) != "1":
+        return rerun_in_netns()
     extra_env = dict(item.partition("=")[::2] for item in args.env)
     server = ServerUnderTest()
-    agent = AgentUnderTest(server, env=extra_env)
+    agent = AgentUnderTest(server, env=extra_env, backend=args.network)
     result: dict[str, Any] = {
         "benchmark": "agentmemory",
         "agent": {},
-        "agent_measured": "standalone `python -m agent --flannel-backend none` (not the server's embedded agent)",
+        "agent_measured": f"standalone `python -m agent --flannel-backend {args.network}` (not the embedded agent)",
         "agent_env": extra_env,
         "pods": PODS,
         "image": IMAGE,

@@ -11,15 +11,15 @@
            "network policy"  agent.network.policing.run_network_policy  (when network_policy)
       5. every resync_interval: the bridge again (drift), and addresses nobody holds freed
 
-A part that is not installed is skipped with a warning; a part that fails or ends is
-logged and started again after a back-off. Nothing here ever ends the agent: every step
-is retried until it works, and pods wait (ContainerCreating) until step 3 is done.
+A part that fails or ends is logged and started again after a back-off. With
+--disable-network-policy the policy table is removed (it may be left from before).
+Nothing here ever ends the agent: every step is retried until it works, and pods wait
+(ContainerCreating) until step 3 is done.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +27,14 @@ from typing import Any, TypeVar
 
 import structlog
 
+from agent.dns.serving import run_cluster_dns
 from agent.network.attaching import PodNetworking
 from agent.network.bridging import ensure_bridge
 from agent.network.discovering import discover_local_node
 from agent.network.local import LocalNode
+from agent.network.policing import remove_network_policy, run_network_policy
+from agent.network.proxying import run_service_proxy
+from agent.network.routing import run_routes
 from agent.settings import NetworkSettings
 from agent.watches import SharedWatches
 from edgekube.client import ApiClient
@@ -43,40 +47,27 @@ RETRY_FIRST = 1.0
 RETRY_MAX = 30.0
 
 
+PartEntry = Callable[..., Coroutine[Any, Any, None]]
+
+
 @dataclass(frozen=True)
 class Part:
     task: str
     """The agent task's name."""
-    module: str
-    function: str
+    entry: PartEntry
+    """`entry(settings=, watches=, node=)` runs the part until cancelled."""
 
 
 PARTS = (
-    Part("routes", "agent.network.routing", "run_routes"),
-    Part("service proxy", "agent.network.proxying", "run_service_proxy"),
-    Part("cluster dns", "agent.dns.serving", "run_cluster_dns"),
-    Part("network policy", "agent.network.policing", "run_network_policy"),
+    Part("routes", run_routes),
+    Part("service proxy", run_service_proxy),
+    Part("cluster dns", run_cluster_dns),
+    Part("network policy", run_network_policy),
 )
 
 
 def wanted_parts(settings: NetworkSettings) -> list[Part]:
     return [p for p in PARTS if p.task != "network policy" or settings.network_policy]
-
-
-def load_part(part: Part) -> Callable[..., Coroutine[Any, Any, None]] | None:
-    """The part's entry point, or None (logged) while its module is not written yet."""
-    try:
-        module = importlib.import_module(part.module)
-    except ModuleNotFoundError as err:
-        if err.name is None or not part.module.startswith(err.name):  # the module exists; something it needs not
-            raise
-        log.warning("network part not installed; skipping it", part=part.task, module=part.module)
-        return None
-    entry = getattr(module, part.function, None)
-    if entry is None:
-        log.warning("network part has no entry point; skipping it", part=part.task, entry=part.function)
-        return None
-    return entry  # type: ignore[no-any-return]
 
 
 async def retrying(what: str, step: Callable[[], Awaitable[T]]) -> T:
@@ -139,11 +130,11 @@ async def run_pod_network(
         await networking.start(node, in_use=await in_use(), pods=await desired_pods())
 
     await retrying("reconcile pod addresses", start)
+    if not settings.network_policy:
+        await retrying("remove the NetworkPolicy table", lambda: remove_network_policy(settings))
     for part in wanted_parts(settings):
-        entry = load_part(part)
-        if entry is not None:
-            spawn(part.task, supervised(part.task, _starter(entry, settings, watches, node)))
-            log.info("network part started", part=part.task, entry=f"{part.module}.{part.function}")
+        spawn(part.task, supervised(part.task, _starter(part.entry, settings, watches, node)))
+        log.info("network part started", part=part.task)
     while True:
         await asyncio.sleep(settings.resync_interval)
         try:
@@ -156,7 +147,7 @@ async def run_pod_network(
 
 
 def _starter(
-    entry: Callable[..., Coroutine[Any, Any, None]], settings: NetworkSettings, watches: SharedWatches, node: LocalNode
+    entry: PartEntry, settings: NetworkSettings, watches: SharedWatches, node: LocalNode
 ) -> Callable[[], Coroutine[Any, Any, None]]:
     def start() -> Coroutine[Any, Any, None]:
         return entry(settings=settings, watches=watches, node=node)
