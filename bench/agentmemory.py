@@ -122,6 +122,8 @@ class AgentUnderTest:
     node_name: str = field(default_factory=lambda: f"bench-agent-{secrets.token_hex(3)}")
     backend: str = "none"
     """--flannel-backend; anything but none only inside a namespace of the benchmark's own."""
+    podman_socket: str = ""
+    """A Podman service to use instead of the agent's own ('' : the agent starts one)."""
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -143,6 +145,7 @@ class AgentUnderTest:
             "--flannel-backend", self.backend,
             "--streaming-port", str(free_port()),
             "--log-format", "json",
+            *(["--podman-socket", self.podman_socket] if self.podman_socket else []),
         ]  # fmt: skip
         env = {k: v for k, v in os.environ.items() if not k.startswith("EDGEKUBE_")}
         env.update(self.env)
@@ -305,13 +308,26 @@ async def measure(
 
 
 IN_NETNS = "AGENTMEMORY_IN_NETNS"
+PODMAN_SOCKET = "AGENTMEMORY_PODMAN_SOCKET"
 
 
 def rerun_in_netns() -> int:
     """This benchmark again inside a namespace of its own (loopback, and a default route into a
     tun device nobody reads: nothing leaves the machine), deleted afterwards with everything the
-    agent wired in it."""
+    agent wired in it.
+
+    The Podman service runs outside, in the host's namespaces: `ip netns exec` gives its
+    command a /sys of the namespace without the cgroup mounts Podman needs.
+    """
+    import structlog
+
+    from agent.runtime.podman_service import PodmanService, PodmanServiceSettings
+
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))  # stdout is the JSON
+
     netns = f"ekbm{os.getpid()}"
+    state = Path(tempfile.mkdtemp(prefix="edgekube-bench-podman-"))
+    service = PodmanService(PodmanServiceSettings(socket_path=state / "podman.sock", state_dir=state))
     setup = [
         ["ip", "netns", "add", netns],
         ["ip", "-n", netns, "link", "set", "lo", "up"],
@@ -321,12 +337,15 @@ def rerun_in_netns() -> int:
         ["ip", "-n", netns, "route", "add", "default", "dev", "sink0"],
     ]
     try:
+        asyncio.run(service.start())
         for argv in setup:
             subprocess.run(argv, check=True)
-        env = {**os.environ, IN_NETNS: "1"}
+        env = {**os.environ, IN_NETNS: "1", PODMAN_SOCKET: str(state / "podman.sock")}
         return subprocess.run(["ip", "netns", "exec", netns, sys.executable, *sys.argv], env=env).returncode
     finally:
         subprocess.run(["ip", "netns", "del", netns], check=False)
+        asyncio.run(service.stop())
+        shutil.rmtree(state, ignore_errors=True)
 
 
 def main() -> int:
@@ -343,7 +362,9 @@ def main() -> int:
         return rerun_in_netns()
     extra_env = dict(item.partition("=")[::2] for item in args.env)
     server = ServerUnderTest()
-    agent = AgentUnderTest(server, env=extra_env, backend=args.network)
+    agent = AgentUnderTest(
+        server, env=extra_env, backend=args.network, podman_socket=os.environ.get(PODMAN_SOCKET, "")
+    )
     result: dict[str, Any] = {
         "benchmark": "agentmemory",
         "agent": {},
