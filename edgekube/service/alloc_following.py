@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import structlog
 
+from edgekube.errors import InternalError
 from edgekube.store.errors import Compacted
 from edgekube.store.store import Store
 from edgekube.store.types import Event, StoredObject
@@ -27,6 +28,20 @@ from edgekube.store.watching import WatcherOverflow
 log = structlog.get_logger(__name__)
 
 RELIST_DELAY = 0.1  # seconds between a broken watch and the next list
+# Seconds a write waits for its allocator's first list before giving up (500).
+SYNC_TIMEOUT = 10.0
+
+
+async def wait_synced(synced: asyncio.Event, what: str) -> None:
+    """Until the allocator has listed once; a 500 saying so after SYNC_TIMEOUT."""
+    if synced.is_set():
+        return
+    try:
+        await asyncio.wait_for(synced.wait(), SYNC_TIMEOUT)
+    except TimeoutError as err:
+        raise InternalError(
+            f"Internal error occurred: the {what} has not loaded the stored objects yet; try again"
+        ) from err
 
 
 async def following(

@@ -12,7 +12,7 @@ Two halves share the pools (`alloc_pools`):
 
 Planning and leasing run without an await in between, so concurrent writes on the one
 event loop never share a value. The informer must have listed once before the first
-allocation; until then writes of Services wait (at most `SYNC_TIMEOUT`).
+allocation; until then writes of Services wait (at most `alloc_following.SYNC_TIMEOUT`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import structlog
 from edgekube.errors import InternalError, invalid
 from edgekube.resources.objects import Obj
 from edgekube.resources.strategy import Strategy
-from edgekube.service.alloc_following import following
+from edgekube.service.alloc_following import following, wait_synced
 from edgekube.service.alloc_holdings import NOTHING, Holding, holding
 from edgekube.service.alloc_planning import Plan, Ranges, plan_allocations
 from edgekube.service.alloc_pools import Pool
@@ -43,8 +43,6 @@ SERVICES = "core/services"
 # load the group commit can take seconds, so leave a wide margin. The cost of a long
 # lease is only that a failed write keeps its values from others for this long.
 LEASE_SECONDS = 60.0
-# Seconds a Service write waits for the informer's first list before giving up (500).
-SYNC_TIMEOUT = 10.0
 # k3s gives the cluster DNS service the tenth address of the service CIDR (10.43.0.10).
 DNS_OFFSET = 10
 
@@ -97,14 +95,7 @@ class ServiceAllocator:
     async def __call__(self, operation: str, strategy: Strategy, obj: Obj, old: Obj | None) -> None:
         if operation not in ("CREATE", "UPDATE") or strategy.kind.store_key != SERVICES:
             return
-        if not self._synced.is_set():
-            try:
-                await asyncio.wait_for(self._synced.wait(), SYNC_TIMEOUT)
-            except TimeoutError as err:
-                raise InternalError(
-                    "Internal error occurred: the service IP allocator has not loaded the stored services yet; "
-                    "try again"
-                ) from err
+        await wait_synced(self._synced, "service IP allocator")
         md = obj.get("metadata") or {}
         name = str(md.get("name") or "")
         owner = f"{md.get('namespace') or ''}/{name}"

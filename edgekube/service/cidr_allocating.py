@@ -31,12 +31,12 @@ from collections.abc import Callable
 
 import structlog
 
-from edgekube.errors import InternalError, invalid
+from edgekube.errors import invalid
 from edgekube.resources.objects import Obj
 from edgekube.resources.strategy import Strategy
-from edgekube.service.alloc_following import following
+from edgekube.service.alloc_following import following, wait_synced
 from edgekube.service.alloc_pools import Pool
-from edgekube.service.allocating import LEASE_SECONDS, SYNC_TIMEOUT
+from edgekube.service.allocating import LEASE_SECONDS
 from edgekube.service.cidr_blocks import NODE_MASK, Blocks, node_holding, plan_node_cidr
 from edgekube.store.store import Store
 from edgekube.store.types import Event, EventType, StoredObject
@@ -73,13 +73,7 @@ class NodeCIDRAllocator:
     async def __call__(self, operation: str, strategy: Strategy, obj: Obj, old: Obj | None) -> None:
         if operation not in ("CREATE", "UPDATE") or strategy.kind.store_key != NODES:
             return
-        if not self._synced.is_set():
-            try:
-                await asyncio.wait_for(self._synced.wait(), SYNC_TIMEOUT)
-            except TimeoutError as err:
-                raise InternalError(
-                    "Internal error occurred: the pod CIDR allocator has not loaded the stored nodes yet; try again"
-                ) from err
+        await wait_synced(self._synced, "pod CIDR allocator")
         name = str((obj.get("metadata") or {}).get("name") or "")
         # From here to the lease: no await, so no other write can take the same block.
         now = self.clock()
