@@ -1,9 +1,10 @@
 """The Podman runtime: the interface of `agent.runtime.interface` over Podman's REST API.
 
-Request/response calls go through podman-py's API client in a small thread pool of our
-own (podman-py is blocking; the event loop never waits on it). Long-lived streams (logs,
-wait, exec) are spoken over the socket with asyncio by `podman_streams`, so cancelling
-them closes their connection. Bodies are libpod's own JSON, built by `podman_specs`.
+Request/response calls go through one aiohttp session over the unix socket (aiohttp is
+loaded anyway for the API client; podman-py would bring `requests` and `urllib3`, ~9 MB
+resident, and a thread per call in flight). Long-lived streams (logs, wait, exec) are
+spoken over the socket with asyncio by `podman_streams`, so cancelling them closes their
+connection. Bodies are libpod's own JSON, built by `podman_specs`.
 
 The service behind the socket is either the agent's own (`PodmanService`) or a system
 one (/run/podman/podman.sock); this module does not care which.
@@ -12,16 +13,15 @@ one (/run/podman/podman.sock); this module does not care which.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import math
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import structlog
 
 from agent.runtime import podman_specs as specs
@@ -52,8 +52,7 @@ from agent.runtime.interface import (
     SandboxId,
     Stream,
 )
-from agent.runtime.podman_loading import APIError, PodmanClient
-from agent.runtime.podman_streams import HttpStream, open_stream, read_frames
+from agent.runtime.podman_streams import HttpStream, open_stream, query_items, read_frames
 
 log = structlog.get_logger(__name__)
 
@@ -64,9 +63,9 @@ class PodmanSettings:
     """The Podman API socket."""
     api_version: str = "4.0.0"
     """libpod API version in request paths; Podman 4.x and 5.x both serve 4.0.0."""
-    threads: int = 8
-    """Worker threads for podman-py calls; each call in flight (a stop waiting out its
-    grace period, a pull) holds one."""
+    connections: int = 8
+    """Most request/response calls in flight at once; each (a stop waiting out its grace
+    period, a pull) holds one connection to the socket, and the others queue."""
     request_timeout: float = 60.0
     """Seconds before an ordinary API call counts as hung."""
     pull_timeout: float = 1800.0
@@ -88,15 +87,17 @@ class _Answer:
 class PodmanRuntime:
     def __init__(self, settings: PodmanSettings) -> None:
         self.settings = settings
-        self._client = PodmanClient(
-            base_url=f"unix://{settings.socket_path}",
-            version=settings.api_version,
-            timeout=settings.request_timeout,
-            max_pool_size=settings.threads,
-        )
-        self._executor = ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="podman")
+        self._prefix = f"http://podman/v{settings.api_version}/libpod"
+        self._session: aiohttp.ClientSession | None = None
+        """Made on first use: an aiohttp session belongs to the loop it is made on."""
 
     # --- plumbing -----------------------------------------------------------------------
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.UnixConnector(path=str(self.settings.socket_path), limit=self.settings.connections)
+            self._session = aiohttp.ClientSession(connector=connector)
+        return self._session
 
     async def _api(
         self,
@@ -110,12 +111,11 @@ class PodmanRuntime:
         missing_ok: bool = False,
         error: type[ContainerRuntimeError] = ContainerRuntimeError,
     ) -> Any:
-        """One API call in the thread pool; errors become the interface's typed errors."""
-        call = functools.partial(self._call, method, path, params, body, http_timeout or self.settings.request_timeout)
+        """One API call; errors become the interface's typed errors."""
         try:
-            answer = await asyncio.get_running_loop().run_in_executor(self._executor, call)
-        except APIError as err:
-            raise RuntimeUnavailableError(f"{what}: podman service unreachable: {err}") from err
+            answer = await self._call(method, path, params, body, http_timeout or self.settings.request_timeout)
+        except (aiohttp.ClientError, OSError, TimeoutError) as err:
+            raise RuntimeUnavailableError(f"{what}: podman service unreachable: {err!r}") from err
         if answer.status == 404:
             if missing_ok:
                 return None
@@ -126,20 +126,33 @@ class PodmanRuntime:
             raise error(f"{what}: {answer.message}")
         return answer.body
 
-    def _call(self, method: str, path: str, params: Mapping[str, Any] | None, body: Any, timeout: float) -> _Answer:
-        send: Callable[..., Any] = getattr(self._client.api, method)
-        kwargs: dict[str, Any] = {"params": params, "timeout": timeout}
+    async def _call(
+        self, method: str, path: str, params: Mapping[str, Any] | None, body: Any, seconds: float
+    ) -> _Answer:
+        headers: dict[str, str] = {}
+        data: Any = None
         if isinstance(body, Path):
-            with open(body, "rb") as archive:  # streamed: archives can be larger than memory
-                response = send(path, data=archive, headers={"Content-Type": "application/x-tar"}, **kwargs)
+            # Streamed from the file (aiohttp reads it in its executor): archives can be larger than memory.
+            data = await asyncio.to_thread(open, body, "rb")
+            headers["Content-Type"] = "application/x-tar"
         elif body is not None:
-            response = send(path, data=json.dumps(body), headers={"Content-Type": "application/json"}, **kwargs)
-        else:
-            response = send(path, **kwargs)
-        status = int(response.status_code)
-        # Podman answers in UTF-8; saying so spares `requests` guessing it (see podman_loading).
-        response.encoding = "utf-8"
-        text = response.text
+            data = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        try:
+            async with self._client().request(
+                method.upper(),
+                self._prefix + path,
+                params=query_items(params),
+                data=data,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=seconds),
+            ) as response:
+                status = response.status
+                # Podman answers in UTF-8; saying so spares aiohttp guessing from the headers.
+                text = (await response.read()).decode("utf-8", errors="replace")
+        finally:
+            if data is not None and not isinstance(data, str):
+                await asyncio.to_thread(data.close)
         try:
             parsed = json.loads(text) if text else None
         except ValueError:
@@ -150,8 +163,9 @@ class PodmanRuntime:
         return _Answer(status, parsed, message.strip())
 
     async def close(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._client.api.close)
-        self._executor.shutdown(wait=False)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def version(self) -> RuntimeVersion:
         version = await self._api("get", "/version", what="version")

@@ -1,10 +1,9 @@
 """Long-lived Podman API streams (logs, container wait, exec) spoken directly over the socket.
 
-podman-py serves the request/response calls, but its streams are blocking generators that
-a thread cannot abandon (a followed log never ends) and its exec cannot feed stdin. These
-few endpoints are therefore spoken here with asyncio's own unix sockets: cancelling the
-awaiting task closes the connection, and the upgraded exec connection carries stdin one
-way and the output the other.
+Request/response calls go through `PodmanRuntime`'s aiohttp session; these few endpoints
+are spoken here with asyncio's own unix sockets instead, because exec hijacks the
+connection after the response head (it then carries stdin one way and the output the
+other) and a followed log never ends: cancelling the awaiting task closes the connection.
 
 Invariants: one connection per stream, closed when the stream ends or is cancelled;
 HTTP errors become the typed errors of `agent.runtime.errors`.
@@ -136,7 +135,7 @@ async def open_stream(
     With `upgrade` the connection is hijacked after the head (exec): it then carries raw
     bytes both ways. Raises NotFoundError on 404 and ContainerRuntimeError on other errors.
     """
-    query = urllib.parse.urlencode({k: _query_value(v) for k, v in (params or {}).items()}, doseq=True)
+    query = urllib.parse.urlencode(query_items(params))
     target = f"/v{api_version}/libpod{path}" + (f"?{query}" if query else "")
     payload = b"" if body is None else json.dumps(body).encode()
     headers = [f"{method} {target} HTTP/1.1", "Host: podman", f"Content-Length: {len(payload)}"]
@@ -160,10 +159,21 @@ async def open_stream(
     return stream
 
 
-def _query_value(value: Any) -> Any:
+def query_items(params: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """Query parameters as libpod reads them: booleans spelled true/false, a list as the key
+    repeated, None left out."""
+    items: list[tuple[str, str]] = []
+    for key, value in (params or {}).items():
+        for one in value if isinstance(value, list | tuple) else [value]:
+            if one is not None:
+                items.append((key, _query_value(one)))
+    return items
+
+
+def _query_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    return str(value)
 
 
 def _error(status: int, body: bytes, what: str) -> ContainerRuntimeError:
