@@ -137,13 +137,7 @@ class ServerUnderTest:
     def stop(self) -> None:
         """End the server (SIGTERM, then SIGKILL) and remove the data dir. Safe to call twice."""
         try:
-            if self.proc is not None and self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout=STOP_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+            stop_process(self.proc)
         finally:
             self.proc = None
             shutil.rmtree(self.data_dir, ignore_errors=True)

@@ -32,7 +32,6 @@ import os
 import platform
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -45,7 +44,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import ServerUnderTest, _die_with_parent, free_port, memory_mb, run
+from _support import ServerUnderTest, _die_with_parent, free_port, memory_mb, run, stop_process
 
 IMAGE = "localhost/busybox:latest"
 PODS = 20
@@ -57,7 +56,6 @@ NODE_TIMEOUT = 120.0  # seconds for the agent's node to be Ready
 POD_TIMEOUT = 120.0  # seconds for all pods to be Ready
 GONE_TIMEOUT = 120.0  # seconds for deleted pods to leave the API and Podman
 SETTLE_S = 5.0  # seconds of steady state before a figure is taken
-STOP_TIMEOUT = 20.0  # seconds of grace after SIGTERM before SIGKILL
 TARGET_RSS_MB = 50.0
 ROLLUP_KEYS = ("Rss", "Anonymous", "Private_Clean", "Private_Dirty", "Shared_Clean", "Shared_Dirty", "Swap")
 
@@ -160,13 +158,7 @@ class AgentUnderTest:
     def stop(self) -> None:
         """SIGTERM (the agent stops its podman service too), then SIGKILL; remove the dir. Safe twice."""
         try:
-            if self.proc is not None and self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout=STOP_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+            stop_process(self.proc)
         finally:
             self.proc = None
             shutil.rmtree(self.data_dir, ignore_errors=True)
