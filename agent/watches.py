@@ -33,17 +33,26 @@ class SharedWatches:
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def watch(self, resource: Resource, handler: Handler | None = None) -> ListWatcher:
-        """The shared cache of `resource` (all namespaces); `handler` is called for each change."""
+        """The shared cache of `resource` (all namespaces); `handler` is called for each change
+        until the task that subscribed it ends (a restarted part subscribes afresh)."""
         key = f"{resource.group}/{resource.plural}"
         handlers = self._handlers.setdefault(key, [])
         if handler is not None:
             handlers.append(handler)
+            task = asyncio.current_task()
+            if task is not None:
+                task.add_done_callback(lambda _: self._unsubscribe(key, handler))
         watcher = self._watchers.get(key)
         if watcher is None:
             watcher = ListWatcher(self._client, resource, on_event=lambda kind, obj: self._fan_out(key, kind, obj))
             self._watchers[key] = watcher
             self._tasks[key] = asyncio.get_running_loop().create_task(watcher.run(), name=f"watch {resource.plural}")
         return watcher
+
+    def _unsubscribe(self, key: str, handler: Handler) -> None:
+        handlers = self._handlers.get(key)
+        if handlers is not None and handler in handlers:
+            handlers.remove(handler)
 
     def _fan_out(self, key: str, kind: str, obj: Obj) -> None:
         for handler in self._handlers.get(key, ()):

@@ -91,7 +91,8 @@ async def supervised(name: str, start: Callable[[], Coroutine[Any, Any, None]]) 
         loop = asyncio.get_running_loop()
         began = loop.time()
         try:
-            await start()
+            # A task of its own per run, so that what the run subscribed to ends with it.
+            await asyncio.get_running_loop().create_task(start(), name=name)
             log.warning("network part ended; starting it again", part=name, retry_in=delay)
         except asyncio.CancelledError:
             raise
