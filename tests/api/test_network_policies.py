@@ -56,7 +56,7 @@ async def test_crud(http: aiohttp.ClientSession, namespace: str) -> None:
 @pytest.mark.parametrize(
     ("spec", "field", "message"),
     [
-        ({"podSelector": None}, "spec.podSelector", "Required value"),
+        ({"podSelector": {"matchLabels": {"app": "-bad-"}}}, "spec.podSelector.matchLabels", "Invalid value"),
         ({"policyTypes": ["Forward"]}, "spec.policyTypes[0]", 'Unsupported value: "Forward"'),
         ({"ingress": [{"ports": [{"protocol": "ICMP"}]}]}, "spec.ingress[0].ports[0].protocol", "Unsupported value"),
         ({"ingress": [{"ports": [{"port": 0}]}]}, "spec.ingress[0].ports[0].port", "must be between 1 and 65535"),
@@ -88,8 +88,6 @@ async def test_validation(
 ) -> None:
     """Each invalid spec is a 422 whose cause names the field and says why."""
     body = policy("bad", **spec)
-    if body["spec"]["podSelector"] is None:
-        del body["spec"]["podSelector"]
     async with http.post(url(namespace), json=body) as r:
         assert r.status == 422, await r.text()
         status = await r.json()

@@ -1,7 +1,8 @@
 """The NetworkPolicy kind (networking.k8s.io/v1): which traffic may reach and leave selected pods.
 
-Namespaced, with no status (Kubernetes dropped it). Defaults follow Kubernetes: every port
-without a protocol is TCP, and a policy without `policyTypes` is an Ingress policy, plus
+Namespaced, with no status (Kubernetes dropped it). Defaults follow Kubernetes: a missing
+`podSelector` is the empty one (all pods), every port without a protocol is TCP, and a
+policy without `policyTypes` is an Ingress policy, plus
 Egress when it has egress rules; the defaults are written into the stored object, so
 the agents read one settled shape. Validation lives in `networkpolicy_validation`; the
 agents enforce the policies (nftables, in agent/network/).
@@ -45,6 +46,10 @@ def default_network_policy(policy: Obj) -> None:
     spec = policy.get("spec")
     if not isinstance(spec, dict):
         return
+    if spec.get("podSelector") is None:
+        # A plain struct in Kubernetes' types: left out, it decodes as the empty selector
+        # (every pod of the namespace), and that is what is stored.
+        spec["podSelector"] = {}
     for direction in ("ingress", "egress"):
         for _, rule in items(spec.get(direction)):
             for _, port in items(rule.get("ports")):

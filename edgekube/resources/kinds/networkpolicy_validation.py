@@ -2,7 +2,7 @@
 
 Reads a defaulted NetworkPolicy dict and never mutates it. Fields may hold the wrong
 JSON type (the schema check reports those); every reader here copes. The rules:
-  - `podSelector` is required and a valid label selector;
+  - `podSelector` (defaulted to {} when missing) is a valid label selector;
   - `policyTypes` holds at most two values, each `Ingress` or `Egress`;
   - a port's protocol is TCP, UDP or SCTP; a numeric port is 1-65535, a named one an
     IANA service name; `endPort` needs a numeric `port`, and is >= it and a valid port;

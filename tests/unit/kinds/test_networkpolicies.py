@@ -60,7 +60,6 @@ P = "spec.ingress[0].ports[0]"
 F = "spec.ingress[0].from[0]"
 CASES = [
     pytest.param({}, None, None, id="valid-empty-selector"),
-    pytest.param({"podSelector": None}, "spec.podSelector", "Required value", id="no-pod-selector"),
     pytest.param(
         {"podSelector": {"matchLabels": {"a": "-bad-"}}},
         "spec.podSelector.matchLabels",
@@ -168,14 +167,21 @@ CASES = [
 def test_validate(spec: dict[str, Any], field: str | None, message: str | None) -> None:
     """Each rule reports its field and Kubernetes' message; valid specs report nothing."""
     obj = policy(**spec)
-    if spec.get("podSelector", {}) is None:
-        del obj["spec"]["podSelector"]
     STRATEGY.default(obj)
     causes = STRATEGY.validate(obj)
     if field is None:
         assert causes == []
     else:
         assert any(c.field == field and c.message.startswith(message or "") for c in causes), causes
+
+
+def test_a_missing_pod_selector_selects_every_pod() -> None:
+    """Left out, podSelector is stored as {} (all pods of the namespace), as Kubernetes decodes it."""
+    obj = policy()
+    del obj["spec"]["podSelector"]
+    STRATEGY.default(obj)
+    assert obj["spec"]["podSelector"] == {}
+    assert STRATEGY.validate(obj) == []
 
 
 def test_row_shows_the_pod_selector() -> None:
